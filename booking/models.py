@@ -1,0 +1,204 @@
+"""Patients, their appointments, the waitlist, and surgeries with their follow-up windows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import F, Q
+from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
+
+from locations.models import Location
+from practice.db import PostgresExclusionConstraint, TsTzRange
+from practice.models import AppointmentType, Surgeon, UrgencyTier
+
+
+class Patient(models.Model):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    phone = PhoneNumberField(help_text="Mobile, stored E.164.")
+    sms_consent = models.BooleanField(default=False)
+    # Set by an inbound STOP (or Twilio error 21610), cleared by START.
+    sms_opted_out_at = models.DateTimeField(null=True, blank=True)
+    record_number = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    preferred_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [models.Index(fields=["last_name", "first_name"]), models.Index(fields=["phone"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class AppointmentStatus(models.TextChoices):
+    # FHIR Appointment.status, the subset a practice uses.
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+# Statuses that hold their time: the surgeon (and patient) cannot be booked over them.
+ACTIVE_STATUSES = [
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.COMPLETED,
+]
+
+
+class Appointment(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    surgeon = models.ForeignKey(Surgeon, on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    tier = models.ForeignKey(UrgencyTier, on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # end + the type's buffer: the surgeon is busy until then. Stored so the database can
+    # enforce "no double booking" on it.
+    busy_until = models.DateTimeField()
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    reason = models.TextField(blank=True, help_text="Internal; never sent by SMS.")
+    within_window = models.BooleanField(default=True, help_text="Booked inside its tier's window.")
+    window_override_reason = models.TextField(blank=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    booked_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.TextField(blank=True)
+    late_cancellation = models.BooleanField(default=False)
+    rescheduled_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rescheduled_to"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(fields=["surgeon", "start"]),
+            models.Index(fields=["location", "start"]),
+            models.Index(fields=["patient", "start"]),
+            models.Index(fields=["status", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(busy_until__gte=F("end")), name="appointment_busy_until_not_before_end"
+            ),
+            PostgresExclusionConstraint(
+                name="appointment_no_surgeon_double_booking",
+                expressions=[
+                    (TsTzRange("start", "busy_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("surgeon", RangeOperators.EQUAL),
+                ],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                violation_error_message="The surgeon already has an appointment at that time.",
+            ),
+            PostgresExclusionConstraint(
+                name="appointment_no_patient_double_booking",
+                expressions=[
+                    (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("patient", RangeOperators.EQUAL),
+                ],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                violation_error_message="The patient already has an appointment at that time.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} with {self.surgeon} at {self.start:%Y-%m-%d %H:%M} UTC"
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    BOOKED = "booked"
+    WITHDRAWN = "withdrawn"
+
+
+class WaitlistEntry(models.Model):
+    """A patient who wants an earlier visit; served by tier rank, then age."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
+    tier = models.ForeignKey(UrgencyTier, on_delete=models.PROTECT, related_name="+")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    surgeon = models.ForeignKey(Surgeon, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    earliest_date = models.DateField()
+    latest_date = models.DateField()
+    status = models.CharField(max_length=20, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-tier__rank", "created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latest_date__gte=F("earliest_date")), name="waitlist_latest_not_before_earliest"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} waiting for {self.appointment_type} ({self.tier})"
+
+
+class Surgery(models.Model):
+    """A surgery on record; it starts the patient's post-operative follow-up plan."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="surgeries")
+    surgeon = models.ForeignKey(Surgeon, on_delete=models.PROTECT, related_name="surgeries")
+    performed_on = models.DateField()
+    procedure = models.CharField(max_length=200, help_text="Internal; never sent by SMS.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-performed_on", "id"]
+        verbose_name_plural = "surgeries"
+
+    def __str__(self) -> str:
+        return f"Surgery of {self.patient} on {self.performed_on}"
+
+
+class FollowUpWindow(models.Model):
+    """A span after surgery in which a follow-up visit is due (say, 6 weeks after)."""
+
+    surgery = models.ForeignKey(Surgery, on_delete=models.CASCADE, related_name="follow_ups")
+    label = models.CharField(max_length=40)
+    opens_on = models.DateField(db_index=True)
+    closes_on = models.DateField()
+    # The booked visit inside the window that fulfils it.
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_up_windows"
+    )
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opens_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["surgery", "label"], name="follow_up_window_unique_label"),
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=F("opens_on")), name="follow_up_window_closes_after_opens"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} follow-up ({self.opens_on} to {self.closes_on})"

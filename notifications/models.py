@@ -1,0 +1,1 @@
+"""SMS messages (the outbox) and inbound replies. Built out by the notifications issue."""

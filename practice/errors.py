@@ -1,0 +1,135 @@
+"""One error shape for every 4xx and 5xx: {"error": {"code", "message", "fields"}}.
+
+Services raise `DomainError` subclasses carrying a stable `code`; the handler below renders them
+and every DRF and Django exception alike. Tests import the codes instead of repeating strings.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business rule said no. Subclasses set `code` and `status_code`."""
+
+    code: str = "domain_error"
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    default_message = "The request breaks a rule of the practice."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.fields = fields or {}
+        # Extra keys rendered beside code/message (say, the next free slots after a 409).
+        self.extra = extra or {}
+        super().__init__(self.message)
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+    default_message = "Invalid input."
+
+    @classmethod
+    def for_field(cls, field: str, message: str) -> InvalidInput:
+        return cls(message, fields={field: [message]})
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = "The request conflicts with the current state."
+
+
+def error_body(
+    code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF error details, nested or listed, as {"field.sub": ["message", ...]}."""
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            for sub, messages in _flatten(value, name).items():
+                fields.setdefault(sub, []).extend(messages)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            fields[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                name = f"{prefix}[{index}]" if prefix else f"[{index}]"
+                for sub, messages in _flatten(item, name).items():
+                    fields.setdefault(sub, []).extend(messages)
+    else:
+        fields[prefix or "non_field_errors"] = [str(detail)]
+    return {key: value for key, value in fields.items() if value}
+
+
+def _first_code(detail: Any) -> str | None:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            if (code := _first_code(value)) is not None:
+                return code
+    elif isinstance(detail, list):
+        for item in detail:
+            if (code := _first_code(item)) is not None:
+                return code
+    else:
+        return getattr(detail, "code", None)
+    return None
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(fields)
+    response = exception_handler(exc, context)
+    if response is None:
+        # Unhandled: DRF would re-raise into a Django 500 page. Log it and answer in our shape.
+        logger.exception("unhandled API error", extra={"view": type(context.get("view")).__name__})
+        return Response(
+            error_body("server_error", "Something went wrong on our side."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body("invalid", "Invalid input.", _flatten(exc.detail))
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        message = str(detail) if not isinstance(detail, (dict, list)) else "Request failed."
+        body = error_body(_first_code(detail) or exc.default_code, message)
+    elif isinstance(exc, Http404):
+        body = error_body("not_found", "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        body = error_body("permission_denied", "You do not have permission to do this.")
+    else:  # pragma: no cover - exception_handler only answers for the cases above
+        body = error_body("error", str(exc))
+    response.data = body
+    return response
+
+
+# Django-level handlers, so a 404/500 outside DRF (an unknown URL) still answers in the shape.
+def json_404(request: HttpRequest, exception: Exception) -> JsonResponse:
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def json_500(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from practice.demo import demo_load
+
+
+class Command(BaseCommand):
+    help = "Load the demo practice (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for line in demo_load():
+            self.stdout.write(line)

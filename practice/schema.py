@@ -1,0 +1,58 @@
+"""OpenAPI post-processing: name the error shape once and attach it to every operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string", "example": "invalid"},
+                "message": {"type": "string", "example": "Invalid input."},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    "example": {"start": ["This field is required."]},
+                },
+            },
+            "additionalProperties": True,
+        }
+    },
+}
+
+_DESCRIPTIONS = {
+    "400": "Invalid input; `fields` names each bad field.",
+    "401": "Not authenticated.",
+    "403": "Authenticated, but this role may not do this.",
+    "404": "Not found.",
+    "409": "Conflicts with the current state (a taken slot, a disallowed transition).",
+}
+
+
+def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: Any) -> dict[str, Any]:
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            public_operation = not operation.get("security") or {} in operation["security"]
+            codes = ["400"] if method in {"post", "put", "patch"} else []
+            if not public_operation:
+                codes += ["401", "403"]
+            if "{" in path:
+                codes.append("404")
+            for code in codes:
+                responses.setdefault(
+                    code,
+                    {"description": _DESCRIPTIONS[code], "content": {"application/json": {"schema": ref}}},
+                )
+            # Whatever a view declared for an error status, it is the one shape.
+            for code, response in responses.items():
+                if code.startswith(("4", "5")):
+                    response.setdefault("content", {"application/json": {"schema": ref}})
+    return result

@@ -1,0 +1,264 @@
+"""Settings, all from the environment (12-factor), parsed strictly.
+
+A malformed value raises ImproperlyConfigured naming the variable; with no environment at all
+the service runs on embedded defaults (SQLite, a filesystem Celery broker, SMS to the console)
+so that `make run` needs no server. The README lists every variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+
+
+def _parsed(name: str, cast: Any, default: Any) -> Any:
+    """Read one variable, turning any parse failure into an error that names it."""
+    try:
+        return env(name, cast=cast, default=default)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ImproperlyConfigured(f"{name} is malformed: {error}") from error
+
+
+def _strict_bool(name: str, default: bool) -> bool:
+    # environ's bool cast reads any unknown word as False; a typo in DEBUG must not pass.
+    raw = env.str(name, default=None)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} is malformed: expected true or false, got {raw!r}")
+
+
+def _url(name: str, default: str | None) -> str | None:
+    value = env.str(name, default=default)
+    if value is not None and "://" not in value:
+        raise ImproperlyConfigured(f"{name} is malformed: expected a URL, got {value!r}")
+    return value
+
+
+DEBUG = _strict_bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
+    SECRET_KEY = "insecure-development-key-used-only-with-DEBUG"  # noqa: S105 (DEBUG only)
+
+ALLOWED_HOSTS: list[str] = _parsed(
+    "ALLOWED_HOSTS", cast=list, default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS: list[str] = _parsed("CSRF_TRUSTED_ORIGINS", cast=list, default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "phonenumber_field",
+    "simple_history",
+    "practice",
+    "locations",
+    "booking",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    "practice.middleware.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "practice.urls"
+WSGI_APPLICATION = "practice.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- Database -----------------------------------------------------------------------------
+DATABASE_URL = _url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+try:
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+except (ValueError, KeyError, ImproperlyConfigured) as error:
+    raise ImproperlyConfigured(f"DATABASE_URL is malformed: {error}") from error
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock at BEGIN, so two bookings serialise instead of both
+    # reading "free" and both writing. WAL lets the web, worker and beat processes share it.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = _parsed("CONN_MAX_AGE", cast=int, default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Time -----------------------------------------------------------------------------------
+# Stored and exchanged in UTC; each location computes in its own zone.
+TIME_ZONE = "UTC"
+USE_TZ = True
+USE_I18N = True
+LANGUAGE_CODE = "en-us"
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# --- Security when not in DEBUG ---------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+# --- API --------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its WWW-Authenticate header is what turns "not logged in" into a 401.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "practice.errors.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Surgical practice booking API",
+    "DESCRIPTION": (
+        "Locations, surgeons, slot search and bookings for a multi-location surgical practice. "
+        "Every error has the shape {error: {code, message, fields}}."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "practice.schema.add_error_responses",
+    ],
+}
+
+# --- Celery -------------------------------------------------------------------------------------
+REDIS_URL = _url("REDIS_URL", default=None)
+CELERY_BROKER_URL = _url("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_RESULT_BACKEND = _url(
+    "CELERY_RESULT_BACKEND", default=REDIS_URL or f"file://{VAR_DIR / 'celery' / 'results'}"
+)
+if CELERY_BROKER_URL == "filesystem://":
+    # The embedded broker: messages are files in var/, so `make run` needs no server.
+    _broker_dir = VAR_DIR / "celery" / "broker"
+    for _folder in (_broker_dir, VAR_DIR / "celery" / "control", VAR_DIR / "celery" / "results"):
+        _folder.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+        "data_folder_in": str(_broker_dir),
+        "data_folder_out": str(_broker_dir),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Longer than any countdown we use; long-range work is rows scanned by beat instead.
+        "visibility_timeout": _parsed("CELERY_VISIBILITY_TIMEOUT", cast=int, default=3600),
+    }
+CELERY_TASK_SOFT_TIME_LIMIT = _parsed("CELERY_TASK_SOFT_TIME_LIMIT", cast=int, default=60)
+CELERY_TASK_TIME_LIMIT = _parsed("CELERY_TASK_TIME_LIMIT", cast=int, default=90)
+CELERY_TASK_ALWAYS_EAGER = False
+
+# --- Logging: one JSON object per line on stdout -------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL is malformed: {LOG_LEVEL!r}")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "practice.logging.JsonFormatter"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        # The request log below replaces Django's own, which would print each request twice.
+        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+    },
+}
+
+# --- Practice-wide ------------------------------------------------------------------------------
+PRACTICE_NAME = env.str("PRACTICE_NAME", default="Lakeside Spine")
+PRACTICE_PHONE = env.str("PRACTICE_PHONE", default="+13125550100")
+# Slot starts step through each block on this grid, from the block's start.
+SLOT_GRID_MINUTES = _parsed("SLOT_GRID_MINUTES", cast=int, default=15)
+if not 1 <= SLOT_GRID_MINUTES <= 240:
+    raise ImproperlyConfigured("SLOT_GRID_MINUTES is malformed: expected 1 to 240 minutes.")
+
+# --- SMS ------------------------------------------------------------------------------------------
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+if SMS_BACKEND not in {"console", "locmem", "twilio"}:
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND is malformed: expected console, locmem or twilio, got {SMS_BACKEND!r}"
+    )
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE_URL = _url("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+if SMS_BACKEND == "twilio":
+    _missing = [
+        name
+        for name, value in [
+            ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID),
+            ("TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN),
+        ]
+        if not value
+    ]
+    if not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID):
+        _missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+    if _missing:
+        raise ImproperlyConfigured(f"SMS_BACKEND=twilio needs {', '.join(_missing)}.")
+# Webhook signatures are checked against this public URL (what Twilio called), not the
+# Host header a proxy passed on.
+PUBLIC_BASE_URL = _url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

@@ -1,0 +1,38 @@
+"""The cast: an administrator, a scheduler and an anonymous client, each with an API client."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from tests.factories import AdministratorFactory, SchedulerFactory
+
+
+@pytest.fixture
+def administrator(db: None) -> User:
+    return AdministratorFactory(username="alice-admin")
+
+
+@pytest.fixture
+def scheduler(db: None) -> User:
+    return SchedulerFactory(username="sam-scheduler")
+
+
+@pytest.fixture
+def anonymous_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def admin_client_api(administrator: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(administrator)
+    return client
+
+
+@pytest.fixture
+def scheduler_client(scheduler: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(scheduler)
+    return client

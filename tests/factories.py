@@ -1,0 +1,150 @@
+"""factory_boy factories for every model. Times are timezone-aware; zones are real IANA names."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.contrib.auth.models import Group, User
+
+from booking.models import Appointment, Patient
+from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.permissions import ADMINISTRATORS, SCHEDULERS
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+
+class AdministratorFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+
+    @factory.post_generation
+    def role(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.groups.add(Group.objects.get(name=ADMINISTRATORS))
+            self.save()
+
+
+class SchedulerFactory(UserFactory):
+    @factory.post_generation
+    def role(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.groups.add(Group.objects.get(name=SCHEDULERS))
+            self.save()
+
+
+class SurgeonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Surgeon
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    display_name = factory.LazyAttribute(lambda s: f"Dr. {s.first_name} {s.last_name}")
+    specialties = factory.LazyFunction(lambda: ["spine"])
+
+
+class AppointmentTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AppointmentType
+        django_get_or_create = ("code",)
+
+    code = "new-consultation"
+    name = "New consultation"
+    duration_minutes = 60
+    buffer_minutes = 0
+    min_notice_hours = 0
+
+
+def tier(code: str = "standard") -> UrgencyTier:
+    """The tiers are seeded by a migration; tests use those rows."""
+    return UrgencyTier.objects.get(code=code)
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    address = "1 Lake Shore Drive, Chicago, IL"
+    phone = "+13125550123"
+    timezone = "America/Chicago"
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OpeningHours
+
+    location = factory.SubFactory(LocationFactory)
+    weekday = 0
+    opens = dt.time(8, 0)
+    closes = dt.time(17, 0)
+
+
+class ClosureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Closure
+
+    location = factory.SubFactory(LocationFactory)
+    start_date = dt.date(2027, 1, 1)
+    end_date = dt.date(2027, 1, 1)
+    reason = "New Year's Day"
+
+
+class BlockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Block
+
+    surgeon = factory.SubFactory(SurgeonFactory)
+    location = factory.SubFactory(LocationFactory)
+    weekday = 0
+    start = dt.time(8, 0)
+    end = dt.time(12, 0)
+    valid_from = dt.date(2026, 1, 1)
+    valid_until = None
+
+
+class TimeOffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeOff
+
+    surgeon = factory.SubFactory(SurgeonFactory)
+    start = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
+    end = dt.datetime(2027, 3, 5, 23, 0, tzinfo=dt.UTC)
+    reason = "Conference"
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = dt.date(1970, 5, 17)
+    phone = factory.Sequence(lambda n: f"+1312555{n % 10000:04d}")
+    sms_consent = True
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """A booked visit written straight to the table (no service, no validation): for set-up."""
+
+    class Meta:
+        model = Appointment
+
+    patient = factory.SubFactory(PatientFactory)
+    surgeon = factory.SubFactory(SurgeonFactory)
+    location = factory.SubFactory(LocationFactory)
+    appointment_type = factory.SubFactory(AppointmentTypeFactory)
+    tier = factory.LazyFunction(tier)
+    start = dt.datetime(2027, 3, 8, 15, 0, tzinfo=dt.UTC)
+    end = factory.LazyAttribute(lambda a: a.start + dt.timedelta(minutes=a.appointment_type.duration_minutes))
+    busy_until = factory.LazyAttribute(
+        lambda a: a.end + dt.timedelta(minutes=a.appointment_type.buffer_minutes)
+    )

@@ -1,0 +1,36 @@
+"""The Celery app: `celery -A workers.celery:app worker|beat`.
+
+Only wiring lives here (queues, routes, the beat schedule). Tasks live in each app's tasks.py
+as thin wrappers around services.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "practice.settings")
+
+app = Celery("practice")
+# Broker, result backend and time limits come from Django settings (CELERY_*), hence the env.
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    # A task is acknowledged after it ran, and given back if its worker dies mid-way: tasks are
+    # written to be safe to run twice.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_default_queue="default",
+    task_queues=(Queue("default"), Queue("sms")),
+    task_routes={"notifications.tasks.*": {"queue": "sms"}},
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    beat_schedule={},
+)
+app.autodiscover_tasks()
