@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.openapi import AutoSchema as _AutoSchema
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -56,3 +58,17 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 if code.startswith(("4", "5")):
                     response.setdefault("content", {"application/json": {"schema": ref}})
     return result
+
+
+class AutoSchema(_AutoSchema):
+    """Names nested serializers after their view: `AppointmentBookApi.InputSerializer` becomes the
+    component `AppointmentBookInput`, so the styleguide's per-view Input/Output classes never collide."""
+
+    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+        name = super().get_serializer_name(serializer, direction)
+        qualname = type(serializer).__qualname__
+        if "." in qualname and "<locals>" not in qualname:
+            outer, inner = qualname.rsplit(".", 1)
+            outer = outer.split(".")[-1].removesuffix("Api").removesuffix("View")
+            name = outer + inner.removesuffix("Serializer")
+        return name

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_unknown_url_answers_404_in_the_error_shape(scheduler_client: APIClient) -> None:
+    response = scheduler_client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
+
+
+def test_a_missing_field_is_named_in_the_error(anonymous_client: APIClient) -> None:
+    response = anonymous_client.post("/api/v1/auth/token/", {"username": "sam"}, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["fields"] == {"password": ["This field is required."]}
+
+
+def test_malformed_json_is_a_400_not_a_500(anonymous_client: APIClient) -> None:
+    response = anonymous_client.generic(
+        "POST", "/api/v1/auth/token/", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_a_request_is_logged_as_one_json_line_without_its_body(
+    anonymous_client: APIClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="practice.request"):
+        anonymous_client.post(
+            "/api/v1/auth/token/", {"username": "sam", "password": "s3cret-value"}, format="json"
+        )
+    (record,) = [r for r in caplog.records if r.name == "practice.request"]
+    assert (record.method, record.path, record.status) == ("POST", "/api/v1/auth/token/", 400)
+    assert record.duration_ms >= 0
+    assert "s3cret-value" not in caplog.text

@@ -1,0 +1,82 @@
+"""Settings are read in a fresh interpreter each time: they are module-level and read once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Variables the test process itself set (test_settings) must not leak into these runs.
+PROJECT_VARIABLES = {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SMS_BACKEND", "ALLOWED_HOSTS", "DEBUG"}
+
+
+def load_settings(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key not in PROJECT_VARIABLES}
+    env.update({"DJANGO_SETTINGS_MODULE": "practice.settings", "VAR_DIR": str(tmp_path), **variables})
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_with_no_settings_but_debug_it_runs_on_sqlite_and_the_filesystem_broker(tmp_path: Path) -> None:
+    result = load_settings(tmp_path, DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://"]
+
+
+def test_database_and_redis_urls_switch_to_postgresql_and_redis(tmp_path: Path) -> None:
+    result = load_settings(
+        tmp_path,
+        DEBUG="true",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/practice",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "redis://127.0.0.1:6379/0"]
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    result = load_settings(tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "not a url"),
+        ("REDIS_URL", "localhost"),
+        ("SLOT_GRID_MINUTES", "fifteen"),
+        ("SMS_BACKEND", "carrier-pigeon"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_a_malformed_value_fails_with_a_message_naming_the_variable(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    result = load_settings(tmp_path, SECRET_KEY="x", **{variable: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr.strip().splitlines()[-1]
+
+
+def test_a_malformed_connection_age_for_postgresql_names_the_variable(tmp_path: Path) -> None:
+    result = load_settings(
+        tmp_path, SECRET_KEY="x", DATABASE_URL="postgres://postgres@127.0.0.1/x", CONN_MAX_AGE="forever"
+    )
+    assert result.returncode != 0
+    assert "CONN_MAX_AGE" in result.stderr.strip().splitlines()[-1]
+
+
+def test_the_twilio_backend_refuses_to_start_without_its_keys(tmp_path: Path) -> None:
+    result = load_settings(tmp_path, SECRET_KEY="x", SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID="AC123")
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "TWILIO_AUTH_TOKEN" in last_line
+    assert "TWILIO_FROM_NUMBER" in last_line
