@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema as _AutoSchema
 
@@ -64,7 +64,7 @@ class AutoSchema(_AutoSchema):
     """Names nested serializers after their view: `AppointmentBookApi.InputSerializer` becomes the
     component `AppointmentBookInput`, so the styleguide's per-view Input/Output classes never collide."""
 
-    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+    def get_serializer_name(self, serializer: Any, direction: Literal["request", "response"]) -> str:
         name = super().get_serializer_name(serializer, direction)
         qualname = type(serializer).__qualname__
         if "." in qualname and "<locals>" not in qualname:

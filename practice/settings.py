@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "practice.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -138,6 +139,11 @@ LANGUAGE_CODE = "en-us"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# gunicorn serves no files: WhiteNoise serves the admin's and Swagger UI's assets.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # --- Security when not in DEBUG ---------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -262,3 +268,71 @@ if SMS_BACKEND == "twilio":
 # Webhook signatures are checked against this public URL (what Twilio called), not the
 # Host header a proxy passed on.
 PUBLIC_BASE_URL = _url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+
+def _sms_int(name: str, default: int, low: int, high: int) -> int:
+    value: int = _parsed(name, cast=int, default=default)
+    if not low <= value <= high:
+        raise ImproperlyConfigured(f"{name} is malformed: expected {low} to {high}, got {value}.")
+    return value
+
+
+def _hhmm(name: str, raw: str) -> tuple[int, int]:
+    hours, _, minutes = raw.strip().partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise ImproperlyConfigured(f"{name} is malformed: expected HH:MM-HH:MM, got {raw!r}.")
+    return int(hours), int(minutes)
+
+
+# Reminders before a visit, in hours (a list: "72,24").
+_offsets: list[str] = _parsed("SMS_REMINDER_OFFSETS_HOURS", cast=list, default=["72", "24"])
+if any(not (item.strip().isdigit() and 1 <= int(item) <= 24 * 60) for item in _offsets):
+    raise ImproperlyConfigured(
+        f"SMS_REMINDER_OFFSETS_HOURS is malformed: expected hours from 1 to 1440 like 72,24, got {_offsets!r}."
+    )
+SMS_REMINDER_OFFSETS_HOURS = sorted({int(item) for item in _offsets}, reverse=True)
+# Nothing is sent in these local hours (in the visit's location's zone); "" turns them off.
+_quiet = env.str("SMS_QUIET_HOURS", default="21:00-08:00").strip()
+if _quiet:
+    _quiet_start, _sep, _quiet_end = _quiet.partition("-")
+    if not _sep:
+        raise ImproperlyConfigured(f"SMS_QUIET_HOURS is malformed: expected HH:MM-HH:MM, got {_quiet!r}.")
+    SMS_QUIET_HOURS: tuple[tuple[int, int], tuple[int, int]] | None = (
+        _hhmm("SMS_QUIET_HOURS", _quiet_start),
+        _hhmm("SMS_QUIET_HOURS", _quiet_end),
+    )
+else:
+    SMS_QUIET_HOURS = None
+# The zone for texts not tied to a location (follow-ups of a patient with no preferred clinic).
+SMS_DEFAULT_TIMEZONE = env.str("SMS_DEFAULT_TIMEZONE", default="America/Chicago")
+try:
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(SMS_DEFAULT_TIMEZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as _error:
+    raise ImproperlyConfigured(f"SMS_DEFAULT_TIMEZONE is malformed: {SMS_DEFAULT_TIMEZONE!r}") from _error
+# The post-operative follow-up plan: offsets after surgery, each a number and d, w, m or y.
+FOLLOW_UP_PLAN: list[str] = _parsed("FOLLOW_UP_PLAN", cast=list, default=["2w", "6w", "3m", "6m", "1y", "2y"])
+if not FOLLOW_UP_PLAN or any(
+    not (item[:-1].isdigit() and int(item[:-1]) > 0 and item[-1:] in {"d", "w", "m", "y"})
+    for item in FOLLOW_UP_PLAN
+):
+    raise ImproperlyConfigured(
+        f"FOLLOW_UP_PLAN is malformed: expected offsets like 2w,6w,3m,1y, got {FOLLOW_UP_PLAN!r}."
+    )
+# "Time to book your follow-up": at most once per this many days, at most this many times.
+FOLLOW_UP_REMINDER_EVERY_DAYS = _sms_int("FOLLOW_UP_REMINDER_EVERY_DAYS", 7, 1, 365)
+FOLLOW_UP_REMINDER_LIMIT = _sms_int("FOLLOW_UP_REMINDER_LIMIT", 3, 0, 52)
+# Transient failures retry with exponential backoff and jitter, up to SMS_MAX_ATTEMPTS sends.
+SMS_MAX_ATTEMPTS = _sms_int("SMS_MAX_ATTEMPTS", 5, 1, 20)
+SMS_RETRY_BASE_SECONDS = _sms_int("SMS_RETRY_BASE_SECONDS", 30, 1, 3600)
+SMS_RETRY_MAX_SECONDS = _sms_int("SMS_RETRY_MAX_SECONDS", 3600, 1, 86400)
+# A row claimed this long ago whose worker never recorded an outcome is reconciled by the sweep.
+SMS_STRANDED_AFTER_SECONDS = _sms_int("SMS_STRANDED_AFTER_SECONDS", 300, 1, 86400)
+# The sweep leaves rows this young to the task enqueued when they were committed.
+SMS_SWEEP_GRACE_SECONDS = _sms_int("SMS_SWEEP_GRACE_SECONDS", 30, 0, 3600)
+SMS_SEND_TIMEOUT_SECONDS = _sms_int("SMS_SEND_TIMEOUT_SECONDS", 10, 1, 120)
+# How many waitlist patients are offered a freed slot at once.
+SMS_WAITLIST_OFFERS = _sms_int("SMS_WAITLIST_OFFERS", 3, 1, 50)
+# twilio-python logs every request's headers and query (phone numbers) at INFO.
+LOGGING["loggers"]["twilio.http_client"] = {"level": "WARNING"}  # type: ignore[index]

@@ -1,0 +1,47 @@
+"""The Celery wiring is real: tasks travel through a broker to a separate worker process and back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.processes import ROOT, celery_worker, embedded_env
+from workers.celery import app
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_task_round_trips_through_redis_and_a_real_worker() -> None:
+    from practice.tasks import ping
+
+    assert app.conf.broker_url.startswith("redis://")
+    with celery_worker(dict(os.environ)):
+        assert ping.delay("redis").get(timeout=60) == "pong:redis"
+
+
+def test_a_task_round_trips_through_the_embedded_broker_with_no_server(tmp_path: Path) -> None:
+    env = embedded_env(tmp_path)
+    producer = (
+        "from workers.celery import app; from practice.tasks import ping; "
+        "assert app.conf.broker_url == 'filesystem://', app.conf.broker_url; "
+        "print(ping.delay('embedded').get(timeout=60))"
+    )
+    with celery_worker(env):
+        result = subprocess.run(
+            [sys.executable, "-c", producer], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "pong:embedded"
+
+
+def test_the_worker_configuration_is_json_only_with_late_acks_and_two_queues() -> None:
+    conf = app.conf
+    assert conf.accept_content == ["json"] and conf.task_serializer == "json"
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert {queue.name for queue in conf.task_queues} == {"default", "sms"}
+    assert conf.task_soft_time_limit < conf.task_time_limit
