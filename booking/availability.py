@@ -1,0 +1,423 @@
+"""The slot engine: a pure function from plain data (blocks, hours, closures, time off, busy
+intervals) to free slots. No ORM here; `booking.selectors` loads the data and calls it.
+
+Everything is computed in each location's own zone and returned as UTC instants. A block's
+local start and end become instants once per day (so a block at 08:00 starts at 08:00 local on
+both sides of a DST change), and the grid then steps in absolute time from the block's start, so
+a day that skips or repeats an hour has neither duplicated nor missing slots.
+
+Availability is interval arithmetic: for each block-day, the block intersected with opening
+hours, less part-day closures, less the union of time off and busy intervals; grid starts are
+then read off the free intervals. The cost grows with block-days and busy intervals, never with
+slot positions times appointments.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+UTC = dt.UTC
+
+Interval = tuple[dt.datetime, dt.datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSpec:
+    """A surgeon's weekly block at a location, in the location's wall-clock time."""
+
+    surgeon_id: int
+    location_id: int
+    weekday: int
+    start: dt.time
+    end: dt.time
+    valid_from: dt.date
+    valid_until: dt.date | None = None
+    reserved_tier_code: str | None = None
+    reserved_tier_rank: int | None = None
+    release_hours_before: int = 48
+    id: int = 0
+
+    def applies_on(self, day: dt.date) -> bool:
+        return (
+            day.weekday() == self.weekday
+            and self.valid_from <= day
+            and (self.valid_until is None or day <= self.valid_until)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HoursSpec:
+    location_id: int
+    weekday: int
+    opens: dt.time
+    closes: dt.time
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureSpec:
+    """Whole days (no times) or the same part of each day (start_time..end_time, local)."""
+
+    location_id: int
+    start_date: dt.date
+    end_date: dt.date
+    start_time: dt.time | None = None
+    end_time: dt.time | None = None
+
+    @property
+    def whole_day(self) -> bool:
+        return self.start_time is None or self.end_time is None
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeonInterval:
+    """Time a surgeon cannot be booked: time off, or an active appointment up to busy_until."""
+
+    surgeon_id: int
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A free slot: [start, end) for one surgeon at one location, UTC instants.
+
+    `reserved_for_tier` is the tier code the slot is still held for, or None once released (or
+    never reserved). `timezone` is the location's zone, for rendering local times.
+    """
+
+    surgeon_id: int
+    location_id: int
+    start: dt.datetime
+    end: dt.datetime
+    reserved_for_tier: str | None = None
+    timezone: str = "UTC"
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.start.astimezone(zone(self.timezone))
+
+    @property
+    def local_end(self) -> dt.datetime:
+        return self.end.astimezone(zone(self.timezone))
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRules:
+    """What an appointment type and a request need from a slot."""
+
+    duration: dt.timedelta
+    buffer: dt.timedelta
+    grid: dt.timedelta
+    min_notice: dt.timedelta
+    # The requesting tier's rank; None is the lowest rank (a request without a tier).
+    tier_rank: int | None = None
+
+    @property
+    def needed(self) -> dt.timedelta:
+        return self.duration + self.buffer
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_instant(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """The UTC instant of a local wall-clock time. In a spring-forward gap the offset before the
+    change applies (02:30 becomes 03:30); in a repeated hour, the first occurrence (fold=0)."""
+    return dt.datetime.combine(day, time, tzinfo=tz).astimezone(UTC)
+
+
+def local_dates(start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> Iterator[dt.date]:
+    """Each local date that [start, end) touches in `tz`."""
+    day = start.astimezone(tz).date()
+    last = (end - dt.timedelta(microseconds=1)).astimezone(tz).date()
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, disjoint union of half-open intervals (touching ones join)."""
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def intersect(left: Sequence[Interval], right: Sequence[Interval]) -> list[Interval]:
+    """Intersection of two sorted, disjoint interval lists."""
+    result: list[Interval] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        start = max(left[i][0], right[j][0])
+        end = min(left[i][1], right[j][1])
+        if start < end:
+            result.append((start, end))
+        if left[i][1] < right[j][1]:
+            i += 1
+        else:
+            j += 1
+    return result
+
+
+def subtract(
+    base: Sequence[Interval], holes: Sequence[Interval], hole_ends: Sequence[dt.datetime]
+) -> list[Interval]:
+    """`base` minus `holes`; both sorted and disjoint, `hole_ends` the holes' ends (for bisect)."""
+    if not holes or not base:
+        return list(base)
+    result: list[Interval] = []
+    for start, end in base:
+        index = bisect.bisect_right(hole_ends, start)
+        cursor = start
+        while index < len(holes) and holes[index][0] < end:
+            hole_start, hole_end = holes[index]
+            if hole_start > cursor:
+                result.append((cursor, hole_start))
+            cursor = max(cursor, hole_end)
+            index += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+@dataclass
+class Calendar:
+    """Plain data for one search, indexed once: blocks, hours and closures by location, and each
+    surgeon's unavailable time (time off and busy intervals) as one sorted, disjoint list."""
+
+    timezones: dict[int, str]
+    blocks: Sequence[BlockSpec]
+    hours: Sequence[HoursSpec] = ()
+    closures: Sequence[ClosureSpec] = ()
+    time_off: Sequence[SurgeonInterval] = ()
+    busy: Sequence[SurgeonInterval] = ()
+    _hours: dict[tuple[int, int], list[tuple[dt.time, dt.time]]] = field(init=False, repr=False)
+    _closures: dict[int, list[ClosureSpec]] = field(init=False, repr=False)
+    _blocks: dict[tuple[int, int], list[BlockSpec]] = field(init=False, repr=False)
+    _unavailable: dict[int, tuple[list[Interval], list[dt.datetime]]] = field(init=False, repr=False)
+    _time_off: dict[int, tuple[list[Interval], list[dt.datetime]]] = field(init=False, repr=False)
+    _open: dict[tuple[int, dt.date], list[Interval] | None] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._hours = defaultdict(list)
+        for hours in self.hours:
+            self._hours[(hours.location_id, hours.weekday)].append((hours.opens, hours.closes))
+        self._closures = defaultdict(list)
+        for closure in self.closures:
+            self._closures[closure.location_id].append(closure)
+        self._blocks = defaultdict(list)
+        for block in self.blocks:
+            self._blocks[(block.location_id, block.weekday)].append(block)
+        self._time_off = _by_surgeon(self.time_off)
+        self._unavailable = _by_surgeon([*self.time_off, *self.busy])
+        self._open = {}
+
+    def open_intervals(self, location_id: int, day: dt.date) -> list[Interval] | None:
+        """The location's open time that local day, less part-day closures; None when the
+        whole day is closed."""
+        key = (location_id, day)
+        if key in self._open:
+            return self._open[key]
+        tz = zone(self.timezones[location_id])
+        partial: list[Interval] = []
+        result: list[Interval] | None
+        for closure in self._closures.get(location_id, ()):
+            if closure.start_date <= day <= closure.end_date:
+                if closure.whole_day:
+                    self._open[key] = None
+                    return None
+                assert closure.start_time is not None and closure.end_time is not None  # noqa: S101 - whole_day checked
+                partial.append(
+                    (local_instant(day, closure.start_time, tz), local_instant(day, closure.end_time, tz))
+                )
+        hours = merge(
+            (local_instant(day, opens, tz), local_instant(day, closes, tz))
+            for opens, closes in self._hours.get((location_id, day.weekday()), ())
+        )
+        if partial:
+            holes = merge(partial)
+            hours = subtract(hours, holes, [end for _, end in holes])
+        result = hours
+        self._open[key] = result
+        return result
+
+    def blocks_on(self, location_id: int, day: dt.date) -> list[BlockSpec]:
+        return [
+            block for block in self._blocks.get((location_id, day.weekday()), ()) if block.applies_on(day)
+        ]
+
+    def closed_all_day(self, location_id: int, day: dt.date) -> bool:
+        return self.open_intervals(location_id, day) is None
+
+    def in_closure(self, location_id: int, start: dt.datetime, end: dt.datetime) -> bool:
+        """Whether [start, end) touches a closure (whole-day or part-day) of the location."""
+        tz = zone(self.timezones[location_id])
+        for day in local_dates(start, end, tz):
+            for closure in self._closures.get(location_id, ()):
+                if not closure.start_date <= day <= closure.end_date:
+                    continue
+                if closure.whole_day:
+                    return True
+                assert closure.start_time is not None and closure.end_time is not None  # noqa: S101 - whole_day checked
+                hole_start = local_instant(day, closure.start_time, tz)
+                hole_end = local_instant(day, closure.end_time, tz)
+                if hole_start < end and start < hole_end:
+                    return True
+        return False
+
+    def in_time_off(self, surgeon_id: int, start: dt.datetime, end: dt.datetime) -> bool:
+        holes, ends = self._time_off.get(surgeon_id, ([], []))
+        index = bisect.bisect_right(ends, start)
+        return index < len(holes) and holes[index][0] < end
+
+    def unavailable(self, surgeon_id: int) -> tuple[list[Interval], list[dt.datetime]]:
+        return self._unavailable.get(surgeon_id, ([], []))
+
+
+def _by_surgeon(intervals: Iterable[SurgeonInterval]) -> dict[int, tuple[list[Interval], list[dt.datetime]]]:
+    grouped: dict[int, list[Interval]] = defaultdict(list)
+    for interval in intervals:
+        grouped[interval.surgeon_id].append((interval.start, interval.end))
+    result: dict[int, tuple[list[Interval], list[dt.datetime]]] = {}
+    for surgeon_id, items in grouped.items():
+        merged = merge(items)
+        result[surgeon_id] = (merged, [end for _, end in merged])
+    return result
+
+
+def _ceil_to_grid(origin: dt.datetime, at_least: dt.datetime, grid: dt.timedelta) -> dt.datetime:
+    if at_least <= origin:
+        return origin
+    steps = -((origin - at_least) // grid)  # ceiling division of timedeltas
+    return origin + steps * grid
+
+
+def free_slots(
+    calendar: Calendar,
+    rules: SlotRules,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    location_dates: tuple[dt.date, dt.date] | None = None,
+) -> list[Slot]:
+    """Every free slot starting in [start, end), ordered by start, surgeon, location.
+
+    With `location_dates`, only slots whose start falls on those local dates (inclusive) at
+    their own location are kept: "from Monday to Friday" means each clinic's own Monday.
+    """
+    if start.tzinfo is None or end.tzinfo is None or now.tzinfo is None:
+        raise ValueError("start, end and now must be timezone-aware")
+    earliest = max(start, now + rules.min_notice)
+    needed = rules.needed
+    grid = rules.grid
+    slots: list[Slot] = []
+    for location_id, tz_name in calendar.timezones.items():
+        tz = zone(tz_name)
+        for day in local_dates(start, end, tz):
+            if location_dates is not None and not location_dates[0] <= day <= location_dates[1]:
+                continue
+            blocks = calendar.blocks_on(location_id, day)
+            if not blocks:
+                continue
+            open_time = calendar.open_intervals(location_id, day)
+            if not open_time:
+                continue
+            for block in blocks:
+                block_start = local_instant(day, block.start, tz)
+                block_end = local_instant(day, block.end, tz)
+                if block_end - block_start < needed or block_end - needed < earliest or block_start >= end:
+                    continue
+                holes, hole_ends = calendar.unavailable(block.surgeon_id)
+                free = subtract(intersect([(block_start, block_end)], open_time), holes, hole_ends)
+                release = dt.timedelta(hours=block.release_hours_before)
+                reserved_code = block.reserved_tier_code
+                tier_may_use = reserved_code is None or (
+                    rules.tier_rank is not None and rules.tier_rank >= (block.reserved_tier_rank or 0)
+                )
+                for free_start, free_end in free:
+                    cursor = _ceil_to_grid(block_start, max(free_start, earliest), grid)
+                    last_start = free_end - needed
+                    while cursor <= last_start and cursor < end:
+                        held = reserved_code is not None and now < cursor - release
+                        if tier_may_use or not held:
+                            slots.append(
+                                Slot(
+                                    surgeon_id=block.surgeon_id,
+                                    location_id=location_id,
+                                    start=cursor,
+                                    end=cursor + rules.duration,
+                                    reserved_for_tier=reserved_code if held else None,
+                                    timezone=tz_name,
+                                )
+                            )
+                        cursor += grid
+    slots.sort(key=lambda slot: (slot.start, slot.surgeon_id, slot.location_id))
+    return _unique(slots)
+
+
+def _unique(slots: list[Slot]) -> list[Slot]:
+    """Two blocks of one surgeon at one location may overlap; a slot is still offered once."""
+    result: list[Slot] = []
+    seen: set[tuple[int, int, dt.datetime]] = set()
+    for slot in slots:
+        key = (slot.surgeon_id, slot.location_id, slot.start)
+        if key not in seen:
+            seen.add(key)
+            result.append(slot)
+    return result
+
+
+# Why an existing visit no longer fits, most specific first.
+CONFLICT_CLOSURE = "closure"
+CONFLICT_TIME_OFF = "time_off"
+CONFLICT_OUTSIDE_HOURS = "outside_hours"
+CONFLICT_OUTSIDE_BLOCKS = "outside_blocks"
+CONFLICT_REASONS = [CONFLICT_CLOSURE, CONFLICT_TIME_OFF, CONFLICT_OUTSIDE_HOURS, CONFLICT_OUTSIDE_BLOCKS]
+
+
+def conflict_reason(
+    calendar: Calendar, *, surgeon_id: int, location_id: int, start: dt.datetime, end: dt.datetime
+) -> str | None:
+    """Why the visit [start, end) no longer fits availability, or None if it does. Ignores other
+    visits, notice, the grid and tier reservations: only closures, time off, hours and blocks."""
+    if location_id not in calendar.timezones:
+        return CONFLICT_OUTSIDE_BLOCKS
+    if calendar.in_closure(location_id, start, end):
+        return CONFLICT_CLOSURE
+    if calendar.in_time_off(surgeon_id, start, end):
+        return CONFLICT_TIME_OFF
+    tz = zone(calendar.timezones[location_id])
+    days = list(local_dates(start, end, tz))
+    open_time = merge(
+        interval for day in days for interval in calendar.open_intervals(location_id, day) or []
+    )
+    if not _covers(open_time, start, end):
+        return CONFLICT_OUTSIDE_HOURS
+    block_time = merge(
+        (local_instant(day, block.start, tz), local_instant(day, block.end, tz))
+        for day in days
+        for block in calendar.blocks_on(location_id, day)
+        if block.surgeon_id == surgeon_id
+    )
+    if not _covers(block_time, start, end):
+        return CONFLICT_OUTSIDE_BLOCKS
+    return None
+
+
+def _covers(intervals: Sequence[Interval], start: dt.datetime, end: dt.datetime) -> bool:
+    return any(interval_start <= start and end <= interval_end for interval_start, interval_end in intervals)

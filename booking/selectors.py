@@ -1,0 +1,347 @@
+"""Booking reads: free slots, tier windows, visits that no longer fit availability.
+
+Slot reads load everything for a whole range and every matching surgeon and location in a
+fixed number of queries (blocks, hours, closures, time off, busy visits), then hand plain data
+to the pure engine in `booking.availability`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone as django_timezone
+
+from booking.availability import (
+    BlockSpec,
+    Calendar,
+    ClosureSpec,
+    HoursSpec,
+    Slot,
+    SlotRules,
+    SurgeonInterval,
+    conflict_reason,
+    free_slots,
+    zone,
+)
+from booking.models import ACTIVE_STATUSES, Appointment
+from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from practice.models import AppointmentType, UrgencyTier
+
+# Local days reach up to 14 hours either side of UTC; loads are padded so every local day the
+# range touches, anywhere, is loaded whole.
+_PAD = dt.timedelta(days=2)
+# Earliest-slot searches widen step by step (days after the search start) up to a year.
+EARLIEST_STEPS_DAYS = (2, 9, 35, 126, 366)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return django_timezone.now() if now is None else now
+
+
+def slot_rules(*, appointment_type: AppointmentType, tier: UrgencyTier | None) -> SlotRules:
+    return SlotRules(
+        duration=dt.timedelta(minutes=appointment_type.duration_minutes),
+        buffer=dt.timedelta(minutes=appointment_type.buffer_minutes),
+        grid=dt.timedelta(minutes=settings.SLOT_GRID_MINUTES),
+        min_notice=dt.timedelta(hours=appointment_type.min_notice_hours),
+        tier_rank=None if tier is None else tier.rank,
+    )
+
+
+def _calendar(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    surgeon_ids: Iterable[int] | None,
+    location_ids: Iterable[int] | None,
+    exclude_appointment_id: int | None = None,
+) -> Calendar:
+    """Everything the engine needs for [start, end) in five queries (one if there is no block)."""
+    low, high = start - _PAD, end + _PAD
+    first_day, last_day = low.date(), high.date()
+    blocks_query = Block.objects.filter(
+        surgeon__is_active=True,
+        location__is_active=True,
+        valid_from__lte=last_day,
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
+    if surgeon_ids is not None:
+        blocks_query = blocks_query.filter(surgeon_id__in=list(surgeon_ids))
+    if location_ids is not None:
+        blocks_query = blocks_query.filter(location_id__in=list(location_ids))
+    rows = blocks_query.values_list(
+        "id",
+        "surgeon_id",
+        "location_id",
+        "weekday",
+        "start",
+        "end",
+        "valid_from",
+        "valid_until",
+        "reserved_for_tier__code",
+        "reserved_for_tier__rank",
+        "release_hours_before",
+        "location__timezone",
+    )
+    blocks: list[BlockSpec] = []
+    timezones: dict[int, str] = {}
+    for row in rows:
+        blocks.append(
+            BlockSpec(
+                id=row[0],
+                surgeon_id=row[1],
+                location_id=row[2],
+                weekday=row[3],
+                start=row[4],
+                end=row[5],
+                valid_from=row[6],
+                valid_until=row[7],
+                reserved_tier_code=row[8],
+                reserved_tier_rank=row[9],
+                release_hours_before=row[10],
+            )
+        )
+        timezones[row[2]] = row[11]
+    if not blocks:
+        return Calendar(timezones={}, blocks=[])
+    found_locations = list(timezones)
+    found_surgeons = list({block.surgeon_id for block in blocks})
+    hours = [
+        HoursSpec(location_id=row[0], weekday=row[1], opens=row[2], closes=row[3])
+        for row in OpeningHours.objects.filter(location_id__in=found_locations).values_list(
+            "location_id", "weekday", "opens", "closes"
+        )
+    ]
+    closures = [
+        ClosureSpec(
+            location_id=row[0], start_date=row[1], end_date=row[2], start_time=row[3], end_time=row[4]
+        )
+        for row in Closure.objects.filter(
+            location_id__in=found_locations, start_date__lte=last_day, end_date__gte=first_day
+        ).values_list("location_id", "start_date", "end_date", "start_time", "end_time")
+    ]
+    time_off = [
+        SurgeonInterval(surgeon_id=row[0], start=row[1], end=row[2])
+        for row in TimeOff.objects.filter(
+            surgeon_id__in=found_surgeons, start__lt=high, end__gt=low
+        ).values_list("surgeon_id", "start", "end")
+    ]
+    busy_query = Appointment.objects.filter(
+        surgeon_id__in=found_surgeons, status__in=ACTIVE_STATUSES, start__lt=high, busy_until__gt=low
+    )
+    if exclude_appointment_id is not None:
+        busy_query = busy_query.exclude(id=exclude_appointment_id)
+    busy = [
+        SurgeonInterval(surgeon_id=row[0], start=row[1], end=row[2])
+        for row in busy_query.values_list("surgeon_id", "start", "busy_until")
+    ]
+    return Calendar(
+        timezones=timezones, blocks=blocks, hours=hours, closures=closures, time_off=time_off, busy=busy
+    )
+
+
+def slots_free(
+    *,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    end: dt.datetime,
+    tier: UrgencyTier | None = None,
+    surgeon_ids: Iterable[int] | None = None,
+    location_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+    exclude_appointment_id: int | None = None,
+    location_dates: tuple[dt.date, dt.date] | None = None,
+) -> list[Slot]:
+    """Free slots starting in [start, end) for `tier` (None: the lowest rank), ordered by start.
+
+    Five queries whatever the number of surgeons, locations or days. `exclude_appointment_id`
+    treats that visit as gone (a reschedule may land on or beside the time it frees).
+    `location_dates` keeps only slots on those local dates at their own location.
+    """
+    now = _now(now)
+    calendar = _calendar(
+        start=start,
+        end=end,
+        surgeon_ids=surgeon_ids,
+        location_ids=location_ids,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    rules = slot_rules(appointment_type=appointment_type, tier=tier)
+    return free_slots(calendar, rules, start=start, end=end, now=now, location_dates=location_dates)
+
+
+def slot_is_free(
+    *,
+    appointment_type: AppointmentType,
+    tier: UrgencyTier | None,
+    surgeon_id: int,
+    location_id: int,
+    start: dt.datetime,
+    now: dt.datetime | None = None,
+    exclude_appointment_id: int | None = None,
+) -> bool:
+    """Whether search would offer exactly this slot (same rules, same code path)."""
+    slots = slots_free(
+        appointment_type=appointment_type,
+        tier=tier,
+        start=start,
+        end=start + dt.timedelta(microseconds=1),
+        surgeon_ids=[surgeon_id],
+        location_ids=[location_id],
+        now=now,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+    return any(slot.start == start for slot in slots)
+
+
+def slots_earliest(
+    *,
+    appointment_type: AppointmentType,
+    tier: UrgencyTier | None,
+    surgeon_ids: Iterable[int] | None = None,
+    location_ids: Iterable[int] | None = None,
+    after: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    limit: int = 5,
+    horizon_days: int = EARLIEST_STEPS_DAYS[-1],
+    exclude_appointment_id: int | None = None,
+) -> list[Slot]:
+    """The earliest `limit` free slots starting at or after `after` (default now), searching a
+    widening range (a few fixed-size loads at most) up to `horizon_days` after it."""
+    now = _now(now)
+    begin = max(after or now, now)
+    surgeons = None if surgeon_ids is None else list(surgeon_ids)
+    locations = None if location_ids is None else list(location_ids)
+    found: list[Slot] = []
+    cursor = begin
+    horizon = begin + dt.timedelta(days=horizon_days)
+    steps = [begin + dt.timedelta(days=days) for days in EARLIEST_STEPS_DAYS if days < horizon_days]
+    for step_end in [*steps, horizon]:
+        if step_end <= cursor:
+            continue
+        found += slots_free(
+            appointment_type=appointment_type,
+            tier=tier,
+            start=cursor,
+            end=step_end,
+            surgeon_ids=surgeons,
+            location_ids=locations,
+            now=now,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+        if len(found) >= limit:
+            break
+        cursor = step_end
+    return found[:limit]
+
+
+def slots_next(
+    *,
+    appointment_type: AppointmentType,
+    tier: UrgencyTier | None,
+    surgeon_id: int,
+    location_id: int,
+    after: dt.datetime,
+    limit: int = 3,
+    now: dt.datetime | None = None,
+) -> list[Slot]:
+    """The next free slots for one surgeon at one location, starting at or after `after`."""
+    return slots_earliest(
+        appointment_type=appointment_type,
+        tier=tier,
+        surgeon_ids=[surgeon_id],
+        location_ids=[location_id],
+        after=after,
+        now=now,
+        limit=limit,
+    )
+
+
+def tier_window_end(*, tier: UrgencyTier, timezone: str, now: dt.datetime) -> dt.datetime:
+    """The instant a tier's window closes: the end of the local day `max_wait_days` calendar days
+    after `now` in `timezone` (that is, the next local midnight), in UTC. A slot is inside the
+    window when it starts before this instant."""
+    tz = zone(timezone)
+    last_day = now.astimezone(tz).date() + dt.timedelta(days=tier.max_wait_days)
+    return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class AppointmentConflict:
+    """A future active visit that falls outside availability, and why (availability.CONFLICT_*)."""
+
+    appointment: Appointment
+    reason: str
+
+
+def appointment_conflicts(
+    *, location_id: int | None = None, surgeon_id: int | None = None, now: dt.datetime | None = None
+) -> list[AppointmentConflict]:
+    """Future active visits that no longer fit: in a closure or the surgeon's time off, outside
+    the location's hours or the surgeon's blocks there. Other visits, notice, the grid and tier
+    reservations are ignored. The visit itself ([start, end)) must fit; its buffer need not.
+    Six queries whatever the number of visits."""
+    now = _now(now)
+    query = Appointment.objects.filter(status__in=ACTIVE_STATUSES, start__gte=now).order_by("start", "id")
+    if location_id is not None:
+        query = query.filter(location_id=location_id)
+    if surgeon_id is not None:
+        query = query.filter(surgeon_id=surgeon_id)
+    appointments = list(query)
+    if not appointments:
+        return []
+    surgeon_ids = {appointment.surgeon_id for appointment in appointments}
+    location_ids = {appointment.location_id for appointment in appointments}
+    low = min(appointment.start for appointment in appointments) - _PAD
+    high = max(appointment.end for appointment in appointments) + _PAD
+    timezones = dict(Location.objects.filter(id__in=location_ids).values_list("id", "timezone"))
+    blocks = [
+        BlockSpec(
+            surgeon_id=row[0],
+            location_id=row[1],
+            weekday=row[2],
+            start=row[3],
+            end=row[4],
+            valid_from=row[5],
+            valid_until=row[6],
+        )
+        for row in Block.objects.filter(surgeon_id__in=surgeon_ids, location_id__in=location_ids).values_list(
+            "surgeon_id", "location_id", "weekday", "start", "end", "valid_from", "valid_until"
+        )
+    ]
+    hours = [
+        HoursSpec(location_id=row[0], weekday=row[1], opens=row[2], closes=row[3])
+        for row in OpeningHours.objects.filter(location_id__in=location_ids).values_list(
+            "location_id", "weekday", "opens", "closes"
+        )
+    ]
+    closures = [
+        ClosureSpec(
+            location_id=row[0], start_date=row[1], end_date=row[2], start_time=row[3], end_time=row[4]
+        )
+        for row in Closure.objects.filter(
+            location_id__in=location_ids, end_date__gte=low.date(), start_date__lte=high.date()
+        ).values_list("location_id", "start_date", "end_date", "start_time", "end_time")
+    ]
+    time_off = [
+        SurgeonInterval(surgeon_id=row[0], start=row[1], end=row[2])
+        for row in TimeOff.objects.filter(
+            surgeon_id__in=surgeon_ids, end__gt=low, start__lt=high
+        ).values_list("surgeon_id", "start", "end")
+    ]
+    calendar = Calendar(timezones=timezones, blocks=blocks, hours=hours, closures=closures, time_off=time_off)
+    conflicts: list[AppointmentConflict] = []
+    for appointment in appointments:
+        reason = conflict_reason(
+            calendar,
+            surgeon_id=appointment.surgeon_id,
+            location_id=appointment.location_id,
+            start=appointment.start,
+            end=appointment.end,
+        )
+        if reason is not None:
+            conflicts.append(AppointmentConflict(appointment=appointment, reason=reason))
+    return conflicts

@@ -1,0 +1,49 @@
+"""Booking serializers shared by more than one view (and by other apps' responses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from booking.availability import CONFLICT_REASONS, Slot
+from booking.models import AppointmentStatus
+
+
+class SlotSerializer(serializers.Serializer):
+    """A free slot; times are ISO 8601 in the location's own offset."""
+
+    surgeon = serializers.IntegerField(source="surgeon_id")
+    location = serializers.IntegerField(source="location_id")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    reserved_for_tier = serializers.CharField(
+        allow_null=True, help_text="The tier this slot is still held for; null once released or never held."
+    )
+
+
+def slot_data(slot: Slot) -> dict[str, Any]:
+    """What SlotSerializer renders, built directly: search answers hold thousands of slots."""
+    return {
+        "surgeon": slot.surgeon_id,
+        "location": slot.location_id,
+        "start": slot.local_start.isoformat(),
+        "end": slot.local_end.isoformat(),
+        "reserved_for_tier": slot.reserved_for_tier,
+    }
+
+
+class AppointmentConflictSerializer(serializers.Serializer):
+    """A future visit that no longer fits its surgeon's availability, and why."""
+
+    id = serializers.IntegerField(source="appointment.id")
+    patient = serializers.IntegerField(source="appointment.patient_id")
+    surgeon = serializers.IntegerField(source="appointment.surgeon_id")
+    location = serializers.IntegerField(source="appointment.location_id")
+    start = serializers.DateTimeField(source="appointment.start")
+    end = serializers.DateTimeField(source="appointment.end")
+    status = serializers.ChoiceField(source="appointment.status", choices=AppointmentStatus.choices)
+    reason = serializers.ChoiceField(
+        choices=CONFLICT_REASONS,
+        help_text="closure, time_off, outside_hours or outside_blocks (the first that applies).",
+    )
