@@ -21,3 +21,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Serve static files from the apps' folders, as in development; there is no collected folder.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
