@@ -30,7 +30,9 @@ def test_a_token_from_username_and_password_authenticates(anonymous_client: APIC
 
 def test_a_wrong_password_is_a_400_naming_no_user(anonymous_client: APIClient) -> None:
     call_command("adduser", "sam", role="scheduler", password="a long enough password")
-    response = anonymous_client.post("/api/v1/auth/token/", {"username": "sam", "password": "nope"}, format="json")
+    response = anonymous_client.post(
+        "/api/v1/auth/token/", {"username": "sam", "password": "nope"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
 
