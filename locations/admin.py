@@ -1,1 +1,265 @@
+"""Administrators manage locations (hours and closures inline) and surgeons' templates here.
 
+Every form runs the same validators as the API (`locations.services`), so a bad week or an
+overlapping block is an error on the form, never a 500 from a database constraint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from locations.services import (
+    BlockTimes,
+    Interval,
+    block_errors,
+    block_overlap_message,
+    block_overlapping,
+    closure_errors,
+    hours_errors,
+    timezone_error,
+)
+
+
+def _live_forms(formset: forms.BaseInlineFormSet) -> list[forms.ModelForm]:
+    """Forms that will be saved: filled in, valid so far, and not marked for deletion."""
+    return [
+        form
+        for form in formset.forms
+        if getattr(form, "cleaned_data", None) and not form.cleaned_data.get("DELETE") and not form.errors
+    ]
+
+
+class LocationForm(forms.ModelForm):
+    class Meta:
+        model = Location
+        fields = ["name", "address", "phone", "timezone", "is_active"]
+
+    def clean_timezone(self) -> str:
+        value: str = self.cleaned_data["timezone"]
+        if (message := timezone_error(value)) is not None:
+            raise forms.ValidationError(message)
+        return value
+
+
+class OpeningHoursFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        live = _live_forms(self)
+        intervals = [
+            Interval(form.cleaned_data["weekday"], form.cleaned_data["opens"], form.cleaned_data["closes"])
+            for form in live
+        ]
+        for index, field, message in hours_errors(intervals):
+            live[index].add_error(field, message)
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    formset = OpeningHoursFormSet
+    extra = 0
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = Closure
+        fields = ["start_date", "end_date", "start_time", "end_time", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start_date") and data.get("end_date"):
+            errors = closure_errors(
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                start_time=data.get("start_time"),
+                end_time=data.get("end_time"),
+            )
+            for field, message in errors.items():
+                self.add_error(field, message)
+        return data
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    form = ClosureForm
+    extra = 0
+
+
+def _block_form_times(data: dict[str, Any]) -> BlockTimes | None:
+    needed = ("weekday", "start", "end", "valid_from")
+    if any(data.get(field) is None for field in needed):
+        return None
+    return BlockTimes(
+        data["weekday"], data["start"], data["end"], data["valid_from"], data.get("valid_until")
+    )
+
+
+def _block_form_errors(form: forms.ModelForm, data: dict[str, Any]) -> BlockTimes | None:
+    """The API's rules for one block, as errors on the form; the block's times if they hold."""
+    times = _block_form_times(data)
+    if times is None:
+        return None
+    errors = block_errors(times)
+    location = data.get("location")
+    if location is not None and not location.is_active and form.has_changed():
+        errors["location"] = "This location is inactive."
+    for field, message in errors.items():
+        form.add_error(field, message)
+    return None if errors else times
+
+
+class BlockInlineForm(forms.ModelForm):
+    class Meta:
+        model = Block
+        fields = [
+            "location",
+            "weekday",
+            "start",
+            "end",
+            "valid_from",
+            "valid_until",
+            "reserved_for_tier",
+            "release_hours_before",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _block_form_errors(self, data)
+        return data
+
+
+class BlockFormSet(forms.BaseInlineFormSet):
+    """A surgeon's whole template is on the page, so overlaps are checked among its forms."""
+
+    def clean(self) -> None:
+        super().clean()
+        seen: list[tuple[BlockTimes, forms.ModelForm]] = []
+        for form in _live_forms(self):
+            times = _block_form_times(form.cleaned_data)
+            if times is None:
+                continue
+            clash = next((other for other_times, other in seen if other_times.overlaps(times)), None)
+            if clash is not None:
+                location = clash.cleaned_data["location"]
+                message = (
+                    f"Overlaps the block {clash.cleaned_data['start']:%H:%M}-{clash.cleaned_data['end']:%H:%M}"
+                    f" at {location} on the same weekday in overlapping dates."
+                )
+                form.add_error("start", message)
+            else:
+                seen.append((times, form))
+
+
+class BlockInline(admin.TabularInline):
+    model = Block
+    form = BlockInlineForm
+    formset = BlockFormSet
+    extra = 0
+    autocomplete_fields = ["location"]
+
+
+class BlockForm(BlockInlineForm):
+    """A block on its own page: checked against the surgeon's stored blocks, as the API does."""
+
+    class Meta(BlockInlineForm.Meta):
+        fields = ["surgeon", *BlockInlineForm.Meta.fields]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        times = _block_form_times(data)
+        surgeon = data.get("surgeon")
+        if times is not None and surgeon is not None and not self.errors:
+            other = block_overlapping(surgeon_id=surgeon.pk, times=times, exclude_id=self.instance.pk)
+            if other is not None:
+                self.add_error("start", block_overlap_message(other))
+        return data
+
+
+class TimeOffForm(forms.ModelForm):
+    class Meta:
+        model = TimeOff
+        fields = ["start", "end", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", "Time off must end after it starts.")
+        return data
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    form = TimeOffForm
+    extra = 0
+
+
+@admin.register(Location)
+class LocationAdmin(SimpleHistoryAdmin):
+    form = LocationForm
+    inlines = [OpeningHoursInline, ClosureInline]
+    list_display = ["name", "timezone", "phone", "is_active"]
+    list_filter = ["is_active", "timezone"]
+    search_fields = ["name", "address"]
+
+
+@admin.register(Block)
+class BlockAdmin(SimpleHistoryAdmin):
+    form = BlockForm
+    list_display = [
+        "surgeon",
+        "location",
+        "weekday",
+        "start",
+        "end",
+        "valid_from",
+        "valid_until",
+        "reserved_for_tier",
+    ]
+    list_filter = ["location", "weekday", "reserved_for_tier", "surgeon__is_active"]
+    search_fields = ["surgeon__first_name", "surgeon__last_name", "surgeon__display_name", "location__name"]
+    list_select_related = ["surgeon", "location", "reserved_for_tier"]
+    autocomplete_fields = ["surgeon", "location"]
+
+
+@admin.register(Closure)
+class ClosureAdmin(SimpleHistoryAdmin):
+    form = ClosureForm
+    list_display = ["location", "start_date", "end_date", "start_time", "end_time", "reason"]
+    list_filter = ["location"]
+    search_fields = ["reason", "location__name"]
+    date_hierarchy = "start_date"
+
+    def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        kwargs["fields"] = ["location", *ClosureForm.Meta.fields]
+        return super().get_form(request, obj, change, **kwargs)
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(SimpleHistoryAdmin):
+    """Read-only: hours change as a whole week, on the location's page, where overlaps are checked."""
+
+    list_display = ["location", "weekday", "opens", "closes"]
+    list_filter = ["location", "weekday"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(SimpleHistoryAdmin):
+    form = TimeOffForm
+    list_display = ["surgeon", "start", "end", "reason"]
+    list_filter = ["surgeon"]
+    search_fields = ["reason", "surgeon__last_name", "surgeon__display_name"]
+    date_hierarchy = "start"
+
+    def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        kwargs["fields"] = ["surgeon", *TimeOffForm.Meta.fields]
+        return super().get_form(request, obj, change, **kwargs)

@@ -1,5 +1,11 @@
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
+from rest_framework.routers import SimpleRouter
 
-from practice.apis import MeApi
+from practice.apis import AppointmentTypeViewSet, MeApi, SurgeonViewSet, UrgencyTierViewSet
 
-urlpatterns = [path("me/", MeApi.as_view(), name="me")]
+router = SimpleRouter()
+router.register("surgeons", SurgeonViewSet, basename="surgeon")
+router.register("appointment-types", AppointmentTypeViewSet, basename="appointment-type")
+router.register("urgency-tiers", UrgencyTierViewSet, basename="urgency-tier")
+
+urlpatterns: list[URLPattern | URLResolver] = [path("me/", MeApi.as_view(), name="me"), *router.urls]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
@@ -9,8 +11,28 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from practice.permissions import user_is_administrator, user_is_scheduler
-from practice.selectors import health_check
+from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.permissions import SchedulerReadsAdministratorWrites, user_is_administrator, user_is_scheduler
+from practice.selectors import (
+    AppointmentTypeFilter,
+    SurgeonFilter,
+    UrgencyTierFilter,
+    appointment_type_list,
+    health_check,
+    surgeon_list,
+    urgency_tier_list,
+)
+from practice.services import (
+    appointment_type_create,
+    appointment_type_delete,
+    appointment_type_update,
+    surgeon_create,
+    surgeon_delete,
+    surgeon_update,
+    urgency_tier_create,
+    urgency_tier_delete,
+    urgency_tier_update,
+)
 
 
 class HealthApi(APIView):
@@ -77,3 +99,122 @@ class MeApi(APIView):
                 "is_scheduler": user_is_scheduler(user),
             }
         )
+
+
+# --- Reference data: surgeons, appointment types, urgency tiers -------------------------------
+
+
+class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Reads through the selector's queryset; each write parses, calls one service, serialises.
+
+    Schedulers read, administrators write. Subclasses name the three services.
+    """
+
+    permission_classes = [SchedulerReadsAdministratorWrites]
+
+    def service_create(self, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def service_update(self, instance: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def service_delete(self, instance: Any) -> None:
+        raise NotImplementedError
+
+    def response_data(self, instance: Any) -> Any:
+        return self.get_serializer(instance).data
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self.service_create(dict(serializer.validated_data))
+        return Response(self.response_data(instance), status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        instance = self.service_update(instance, dict(serializer.validated_data))
+        return Response(self.response_data(instance))
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.service_delete(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SurgeonSerializer(serializers.ModelSerializer):
+    specialties = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    display_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Defaults to “Dr. First Last”."
+    )
+
+    class Meta:
+        model = Surgeon
+        fields = ["id", "first_name", "last_name", "display_name", "specialties", "is_active"]
+
+
+@extend_schema_view(
+    destroy=extend_schema(description="Refused (409 has_future_appointments) while visits are still to come.")
+)
+@extend_schema(tags=["surgeons"])
+class SurgeonViewSet(ServiceViewSet):
+    serializer_class = SurgeonSerializer
+    filterset_class = SurgeonFilter
+    queryset = surgeon_list()
+
+    def service_create(self, data: dict[str, Any]) -> Surgeon:
+        return surgeon_create(**data)
+
+    def service_update(self, instance: Surgeon, data: dict[str, Any]) -> Surgeon:
+        return surgeon_update(surgeon=instance, data=data)
+
+    def service_delete(self, instance: Surgeon) -> None:
+        surgeon_delete(surgeon=instance)
+
+
+class AppointmentTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AppointmentType
+        fields = ["id", "code", "name", "duration_minutes", "buffer_minutes", "min_notice_hours", "is_active"]
+
+
+@extend_schema(tags=["appointment types"])
+class AppointmentTypeViewSet(ServiceViewSet):
+    serializer_class = AppointmentTypeSerializer
+    filterset_class = AppointmentTypeFilter
+    queryset = appointment_type_list()
+
+    def service_create(self, data: dict[str, Any]) -> AppointmentType:
+        return appointment_type_create(**data)
+
+    def service_update(self, instance: AppointmentType, data: dict[str, Any]) -> AppointmentType:
+        return appointment_type_update(appointment_type=instance, data=data)
+
+    def service_delete(self, instance: AppointmentType) -> None:
+        appointment_type_delete(appointment_type=instance)
+
+
+class UrgencyTierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UrgencyTier
+        fields = ["id", "code", "name", "max_wait_days", "rank"]
+        extra_kwargs = {"rank": {"help_text": "Higher is more urgent."}}
+
+
+@extend_schema(tags=["urgency tiers"])
+class UrgencyTierViewSet(ServiceViewSet):
+    serializer_class = UrgencyTierSerializer
+    filterset_class = UrgencyTierFilter
+    queryset = urgency_tier_list()
+
+    def service_create(self, data: dict[str, Any]) -> UrgencyTier:
+        return urgency_tier_create(**data)
+
+    def service_update(self, instance: UrgencyTier, data: dict[str, Any]) -> UrgencyTier:
+        return urgency_tier_update(tier=instance, data=data)
+
+    def service_delete(self, instance: UrgencyTier) -> None:
+        urgency_tier_delete(tier=instance)

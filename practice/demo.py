@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from locations.demo import demo_load as locations_demo_load
 from practice.services import user_create_or_update
 
 DEMO_LOGINS = [
@@ -21,4 +22,5 @@ def demo_load() -> list[str]:
     for username, role, password in DEMO_LOGINS:
         user_create_or_update(username=username, role=role, password=password)
     lines = [f"login {username} / {password} ({role})" for username, role, password in DEMO_LOGINS]
+    lines += locations_demo_load()
     return lines

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, User
-from django.db import transaction
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
-from practice.errors import InvalidInput
+from django.contrib.auth.models import Group, User
+from django.db import models, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from practice.errors import Conflict, InvalidInput
+from practice.models import AppointmentType, Surgeon, UrgencyTier
 from practice.permissions import ADMINISTRATORS, ROLE_GROUPS
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 @transaction.atomic
@@ -25,3 +33,175 @@ def user_create_or_update(*, username: str, role: str, password: str) -> User:
     user.save()
     user.groups.set([Group.objects.get(name=ROLE_GROUPS[role])])
     return user
+
+
+# --- Reference data: surgeons, appointment types, urgency tiers -------------------------------
+
+
+class HasFutureAppointments(Conflict):
+    code = "has_future_appointments"
+    default_message = "It has booked appointments still to come; deactivate it instead."
+
+
+class InUse(Conflict):
+    code = "in_use"
+    default_message = "Other records still refer to it; deactivate it instead."
+
+
+def future_appointments_exist(*, surgeon: Surgeon | None = None, location: Any = None) -> bool:
+    """Whether an active (booked, confirmed, ...) appointment has yet to end."""
+    from booking.models import ACTIVE_STATUSES, Appointment
+
+    appointments = Appointment.objects.filter(status__in=ACTIVE_STATUSES, end__gt=timezone.now())
+    if surgeon is not None:
+        appointments = appointments.filter(surgeon=surgeon)
+    if location is not None:
+        appointments = appointments.filter(location=location)
+    return appointments.exists()
+
+
+def model_update(*, instance: _M, data: dict[str, Any], fields: Iterable[str]) -> _M:
+    """Set the given fields from `data` (those present) and save them; the caller validates."""
+    changed = [field for field in fields if field in data and getattr(instance, field) != data[field]]
+    for field in changed:
+        setattr(instance, field, data[field])
+    if changed:
+        instance.save(update_fields=changed)
+    return instance
+
+
+def instance_delete(*, instance: models.Model, what: str) -> None:
+    """Delete a row, answering 409 (not a 500) when protected rows still refer to it."""
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except ProtectedError as error:
+        raise InUse(
+            f"This {what} is still in use ({_protected_summary(error)}); deactivate it instead."
+        ) from error
+
+
+def _protected_summary(error: ProtectedError) -> str:
+    names = sorted({str(obj._meta.verbose_name_plural) for obj in error.protected_objects})
+    return ", ".join(names)
+
+
+SURGEON_FIELDS = ("first_name", "last_name", "display_name", "specialties", "is_active")
+
+
+def specialties_validate(specialties: Any) -> list[str]:
+    if not isinstance(specialties, list) or not all(isinstance(item, str) for item in specialties):
+        raise InvalidInput.for_field("specialties", "Give a list of strings.")
+    return [item.strip() for item in specialties if item.strip()]
+
+
+@transaction.atomic
+def surgeon_create(
+    *,
+    first_name: str,
+    last_name: str,
+    display_name: str = "",
+    specialties: list[str] | None = None,
+    is_active: bool = True,
+) -> Surgeon:
+    surgeon = Surgeon(
+        first_name=first_name,
+        last_name=last_name,
+        display_name=display_name or f"Dr. {first_name} {last_name}",
+        specialties=specialties_validate(specialties or []),
+        is_active=is_active,
+    )
+    surgeon.save()
+    return surgeon
+
+
+@transaction.atomic
+def surgeon_update(*, surgeon: Surgeon, data: dict[str, Any]) -> Surgeon:
+    if "specialties" in data:
+        data = {**data, "specialties": specialties_validate(data["specialties"])}
+    return model_update(instance=surgeon, data=data, fields=SURGEON_FIELDS)
+
+
+@transaction.atomic
+def surgeon_delete(*, surgeon: Surgeon) -> None:
+    """Refused while the surgeon has appointments to come; their blocks and time off go with them.
+
+    Holds SELECT FOR UPDATE on the surgeon, so a booking cannot slip in between check and delete.
+    """
+    surgeon = Surgeon.objects.select_for_update().get(pk=surgeon.pk)
+    if future_appointments_exist(surgeon=surgeon):
+        raise HasFutureAppointments("This surgeon has appointments still to come; deactivate instead.")
+    instance_delete(instance=surgeon, what="surgeon")
+
+
+APPOINTMENT_TYPE_FIELDS = (
+    "code",
+    "name",
+    "duration_minutes",
+    "buffer_minutes",
+    "min_notice_hours",
+    "is_active",
+)
+
+
+@transaction.atomic
+def appointment_type_create(
+    *,
+    code: str,
+    name: str,
+    duration_minutes: int,
+    buffer_minutes: int = 0,
+    min_notice_hours: int = 0,
+    is_active: bool = True,
+) -> AppointmentType:
+    if AppointmentType.objects.filter(code=code).exists():
+        raise InvalidInput.for_field("code", f"An appointment type with code {code!r} exists.")
+    return AppointmentType.objects.create(
+        code=code,
+        name=name,
+        duration_minutes=duration_minutes,
+        buffer_minutes=buffer_minutes,
+        min_notice_hours=min_notice_hours,
+        is_active=is_active,
+    )
+
+
+@transaction.atomic
+def appointment_type_update(*, appointment_type: AppointmentType, data: dict[str, Any]) -> AppointmentType:
+    code = data.get("code")
+    if code and AppointmentType.objects.filter(code=code).exclude(pk=appointment_type.pk).exists():
+        raise InvalidInput.for_field("code", f"An appointment type with code {code!r} exists.")
+    return model_update(instance=appointment_type, data=data, fields=APPOINTMENT_TYPE_FIELDS)
+
+
+def appointment_type_delete(*, appointment_type: AppointmentType) -> None:
+    instance_delete(instance=appointment_type, what="appointment type")
+
+
+URGENCY_TIER_FIELDS = ("code", "name", "max_wait_days", "rank")
+
+
+def _urgency_tier_validate(*, code: str | None, rank: int | None, exclude_id: int | None) -> None:
+    others = UrgencyTier.objects.all() if exclude_id is None else UrgencyTier.objects.exclude(pk=exclude_id)
+    if code is not None and others.filter(code=code).exists():
+        raise InvalidInput.for_field("code", f"A tier with code {code!r} exists.")
+    if rank is not None and others.filter(rank=rank).exists():
+        raise InvalidInput.for_field(
+            "rank", f"Another tier has rank {rank}; ranks order tiers, so each is unique."
+        )
+
+
+@transaction.atomic
+def urgency_tier_create(*, code: str, name: str, max_wait_days: int, rank: int) -> UrgencyTier:
+    _urgency_tier_validate(code=code, rank=rank, exclude_id=None)
+    return UrgencyTier.objects.create(code=code, name=name, max_wait_days=max_wait_days, rank=rank)
+
+
+@transaction.atomic
+def urgency_tier_update(*, tier: UrgencyTier, data: dict[str, Any]) -> UrgencyTier:
+    _urgency_tier_validate(code=data.get("code"), rank=data.get("rank"), exclude_id=tier.pk)
+    return model_update(instance=tier, data=data, fields=URGENCY_TIER_FIELDS)
+
+
+def urgency_tier_delete(*, tier: UrgencyTier) -> None:
+    instance_delete(instance=tier, what="urgency tier")

@@ -1,0 +1,171 @@
+"""Locations with their hours and closures; surgeons' blocks and time off."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from locations.models import Block, Closure, Location, TimeOff
+from locations.selectors import (
+    BlockFilter,
+    ClosureFilter,
+    LocationFilter,
+    TimeOffFilter,
+    block_list,
+    closure_list,
+    location_hours,
+    location_list,
+    time_off_list,
+)
+from locations.serializers import (
+    BlockSerializer,
+    ClosureSerializer,
+    HoursIntervalSerializer,
+    LocationSerializer,
+    TimeOffSerializer,
+)
+from locations.services import (
+    Interval,
+    block_create,
+    block_delete,
+    block_update,
+    closure_create,
+    closure_delete,
+    location_create,
+    location_delete,
+    location_hours_replace,
+    location_update,
+    time_off_create,
+    time_off_delete,
+)
+from practice.apis import ServiceViewSet
+from practice.models import Surgeon
+from practice.permissions import SchedulerReadsAdministratorWrites
+
+
+@extend_schema_view(
+    destroy=extend_schema(description="Refused (409 has_future_appointments) while visits are still to come.")
+)
+@extend_schema(tags=["locations"])
+class LocationViewSet(ServiceViewSet):
+    serializer_class = LocationSerializer
+    filterset_class = LocationFilter
+    queryset = location_list()
+
+    def service_create(self, data: dict[str, Any]) -> Location:
+        return location_create(**data)
+
+    def service_update(self, instance: Location, data: dict[str, Any]) -> Location:
+        return location_update(location=instance, data=data)
+
+    def service_delete(self, instance: Location) -> None:
+        location_delete(location=instance)
+
+
+class LocationHoursApi(APIView):
+    """A location's weekly opening hours: intervals per weekday (0 = Monday); a day without one is closed."""
+
+    permission_classes = [SchedulerReadsAdministratorWrites]
+
+    class OutputSerializer(serializers.Serializer):
+        hours = HoursIntervalSerializer(many=True)
+
+    @extend_schema(responses={200: HoursIntervalSerializer(many=True)}, tags=["locations"])
+    def get(self, request: Request, location_id: int) -> Response:
+        location = get_object_or_404(Location, pk=location_id)
+        return Response(HoursIntervalSerializer(location_hours(location=location), many=True).data)
+
+    @extend_schema(
+        request=HoursIntervalSerializer(many=True),
+        responses={200: OutputSerializer},
+        description="Replaces the whole week atomically: one bad interval and nothing changes.",
+        tags=["locations"],
+    )
+    def put(self, request: Request, location_id: int) -> Response:
+        location = get_object_or_404(Location, pk=location_id)
+        serializer = HoursIntervalSerializer(data=request.data, many=True)
+        serializer.is_valid(raise_exception=True)
+        intervals = [Interval(**item) for item in serializer.validated_data]
+        hours = location_hours_replace(location=location, intervals=intervals)
+        return Response({"hours": HoursIntervalSerializer(hours, many=True).data})
+
+
+class _UnderParent(ServiceViewSet):
+    """A list that lives under one location or surgeon (`/locations/{location_id}/closures/`)."""
+
+    parent_model: type[Location] | type[Surgeon]
+    parent_kwarg: str
+
+    @cached_property
+    def parent(self) -> Any:
+        return get_object_or_404(self.parent_model, pk=self.kwargs[self.parent_kwarg])
+
+    def children(self) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no URL kwargs
+            return self.serializer_class.Meta.model.objects.none()  # type: ignore[union-attr]  # ModelSerializers only
+        return self.children()
+
+
+@extend_schema(tags=["locations"])
+class ClosureViewSet(_UnderParent):
+    serializer_class = ClosureSerializer
+    filterset_class = ClosureFilter
+    parent_model = Location
+    parent_kwarg = "location_id"
+
+    def children(self) -> QuerySet[Closure]:
+        return closure_list(location_id=self.parent.pk)
+
+    def service_create(self, data: dict[str, Any]) -> Closure:
+        return closure_create(location=self.parent, **data)
+
+    def service_delete(self, instance: Closure) -> None:
+        closure_delete(closure=instance)
+
+
+@extend_schema(tags=["surgeons"])
+class BlockViewSet(_UnderParent):
+    serializer_class = BlockSerializer
+    filterset_class = BlockFilter
+    parent_model = Surgeon
+    parent_kwarg = "surgeon_id"
+
+    def children(self) -> QuerySet[Block]:
+        return block_list(surgeon_id=self.parent.pk)
+
+    def service_create(self, data: dict[str, Any]) -> Block:
+        return block_create(surgeon=self.parent, **data)
+
+    def service_update(self, instance: Block, data: dict[str, Any]) -> Block:
+        return block_update(block=instance, data=data)
+
+    def service_delete(self, instance: Block) -> None:
+        block_delete(block=instance)
+
+
+@extend_schema(tags=["surgeons"])
+class TimeOffViewSet(_UnderParent):
+    serializer_class = TimeOffSerializer
+    filterset_class = TimeOffFilter
+    parent_model = Surgeon
+    parent_kwarg = "surgeon_id"
+
+    def children(self) -> QuerySet[TimeOff]:
+        return time_off_list(surgeon_id=self.parent.pk)
+
+    def service_create(self, data: dict[str, Any]) -> TimeOff:
+        return time_off_create(surgeon=self.parent, **data)
+
+    def service_delete(self, instance: TimeOff) -> None:
+        time_off_delete(time_off=instance)

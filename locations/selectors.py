@@ -1,0 +1,80 @@
+"""Reads for locations, hours, closures, blocks and time off, with the filters their lists take."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+
+
+class LocationFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+    timezone = django_filters.CharFilter()
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Location
+        fields = ["name", "timezone", "is_active"]
+
+
+class ClosureFilter(django_filters.FilterSet):
+    on_or_after = django_filters.DateFilter(
+        field_name="end_date", lookup_expr="gte", label="Closures ending on or after this date."
+    )
+    on_or_before = django_filters.DateFilter(
+        field_name="start_date", lookup_expr="lte", label="Closures starting on or before this date."
+    )
+
+    class Meta:
+        model = Closure
+        fields = ["on_or_after", "on_or_before"]
+
+
+class BlockFilter(django_filters.FilterSet):
+    location = django_filters.NumberFilter(field_name="location_id")
+    weekday = django_filters.NumberFilter()
+    active_on = django_filters.DateFilter(method="filter_active_on", label="Blocks valid on this date.")
+    reserved = django_filters.BooleanFilter(
+        field_name="reserved_for_tier", lookup_expr="isnull", exclude=True, label="Reserved for a tier."
+    )
+
+    class Meta:
+        model = Block
+        fields = ["location", "weekday", "active_on", "reserved"]
+
+    def filter_active_on(self, queryset: QuerySet[Block], name: str, value: object) -> QuerySet[Block]:
+        return queryset.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=value), valid_from__lte=value)
+
+
+class TimeOffFilter(django_filters.FilterSet):
+    ends_after = django_filters.IsoDateTimeFilter(field_name="end", lookup_expr="gt")
+    starts_before = django_filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+
+    class Meta:
+        model = TimeOff
+        fields = ["ends_after", "starts_before"]
+
+
+def location_list() -> QuerySet[Location]:
+    return Location.objects.all()
+
+
+def location_hours(*, location: Location) -> QuerySet[OpeningHours]:
+    return location.hours.order_by("weekday", "opens")
+
+
+def closure_list(*, location_id: int) -> QuerySet[Closure]:
+    return Closure.objects.filter(location_id=location_id).order_by("start_date", "start_time", "id")
+
+
+def block_list(*, surgeon_id: int) -> QuerySet[Block]:
+    return (
+        Block.objects.filter(surgeon_id=surgeon_id)
+        .select_related("reserved_for_tier")
+        .order_by("weekday", "start", "id")
+    )
+
+
+def time_off_list(*, surgeon_id: int) -> QuerySet[TimeOff]:
+    return TimeOff.objects.filter(surgeon_id=surgeon_id).order_by("start", "id")

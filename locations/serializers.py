@@ -1,0 +1,97 @@
+"""Serializers for locations and surgeons' templates; field names are the API's contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from practice.models import UrgencyTier
+
+WALL_CLOCK = "%H:%M"
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An instant: ISO 8601 with a UTC offset. A naive time would be guessed at, so it is refused."""
+
+    default_error_messages = {
+        "naive": "Give an ISO 8601 instant with its UTC offset (say 2027-03-01T09:00:00-06:00)."
+    }
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    phone = PhoneNumberField(required=False, allow_blank=True)
+
+    class Meta:
+        model = Location
+        fields = ["id", "name", "address", "phone", "timezone", "is_active"]
+        # The service checks the zone, so the error carries its own code.
+        extra_kwargs: dict[str, dict[str, Any]] = {"timezone": {"validators": []}}
+
+
+class HoursIntervalSerializer(serializers.ModelSerializer):
+    opens = serializers.TimeField(format=WALL_CLOCK)
+    closes = serializers.TimeField(format=WALL_CLOCK)
+
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens", "closes"]
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    start_time = serializers.TimeField(format=WALL_CLOCK, required=False, allow_null=True)
+    end_time = serializers.TimeField(format=WALL_CLOCK, required=False, allow_null=True)
+
+    class Meta:
+        model = Closure
+        fields = ["id", "location", "start_date", "end_date", "start_time", "end_time", "reason"]
+        read_only_fields = ["location"]
+
+
+class BlockSerializer(serializers.ModelSerializer):
+    start = serializers.TimeField(format=WALL_CLOCK)
+    end = serializers.TimeField(format=WALL_CLOCK)
+    reserved_for_tier = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=UrgencyTier.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="An urgency tier's code; until release_hours_before the start, only that tier may book.",
+    )
+
+    class Meta:
+        model = Block
+        fields = [
+            "id",
+            "surgeon",
+            "location",
+            "weekday",
+            "start",
+            "end",
+            "valid_from",
+            "valid_until",
+            "reserved_for_tier",
+            "release_hours_before",
+        ]
+        read_only_fields = ["surgeon"]
+
+
+class TimeOffSerializer(serializers.ModelSerializer):
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+
+    class Meta:
+        model = TimeOff
+        fields = ["id", "surgeon", "start", "end", "reason"]
+        read_only_fields = ["surgeon"]
