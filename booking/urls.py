@@ -1,1 +1,43 @@
-urlpatterns: list = []
+from django.urls import URLPattern, URLResolver, include, path
+from rest_framework.routers import SimpleRouter
+
+from booking.apis import appointments, patients, waitlist
+
+router = SimpleRouter()
+router.register("patients", patients.PatientViewSet, basename="patient")
+router.register("appointments", appointments.AppointmentViewSet, basename="appointment")
+router.register("waitlist", waitlist.WaitlistEntryViewSet, basename="waitlist-entry")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "appointments/<int:pk>/confirm/",
+        appointments.AppointmentConfirmApi.as_view(),
+        name="appointment-confirm",
+    ),
+    path(
+        "appointments/<int:pk>/cancel/",
+        appointments.AppointmentCancelApi.as_view(),
+        name="appointment-cancel",
+    ),
+    path(
+        "appointments/<int:pk>/reschedule/",
+        appointments.AppointmentRescheduleApi.as_view(),
+        name="appointment-reschedule",
+    ),
+    path(
+        "appointments/<int:pk>/check-in/",
+        appointments.AppointmentCheckInApi.as_view(),
+        name="appointment-check-in",
+    ),
+    path(
+        "appointments/<int:pk>/complete/",
+        appointments.AppointmentCompleteApi.as_view(),
+        name="appointment-complete",
+    ),
+    path(
+        "appointments/<int:pk>/no-show/",
+        appointments.AppointmentNoShowApi.as_view(),
+        name="appointment-no-show",
+    ),
+    path("", include(router.urls)),
+]

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from tests.factories import AdministratorFactory, SchedulerFactory
+from tests.factories import (
+    BOOKING_NOW,
+    AdministratorFactory,
+    BookablePractice,
+    SchedulerFactory,
+    bookable_practice,
+)
 
 
 @pytest.fixture
@@ -36,3 +45,10 @@ def scheduler_client(scheduler: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(scheduler)
     return client
+
+
+@pytest.fixture
+def bookable(db: None) -> Iterator[BookablePractice]:
+    """A practice open for booking, with the clock at BOOKING_NOW (and ticking)."""
+    with time_machine.travel(BOOKING_NOW, tick=True):
+        yield bookable_practice()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import factory
 from django.contrib.auth.models import Group, User
 
-from booking.models import Appointment, Patient
+from booking.models import Appointment, Patient, WaitlistEntry
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 from practice.permissions import ADMINISTRATORS, SCHEDULERS
@@ -148,3 +150,43 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     busy_until = factory.LazyAttribute(
         lambda a: a.end + dt.timedelta(minutes=a.appointment_type.buffer_minutes)
     )
+
+
+class WaitlistEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WaitlistEntry
+
+    patient = factory.SubFactory(PatientFactory)
+    tier = factory.LazyFunction(tier)
+    appointment_type = factory.SubFactory(AppointmentTypeFactory)
+    earliest_date = dt.date(2027, 3, 1)
+    latest_date = dt.date(2027, 3, 31)
+
+
+# A practice open for booking, for tests that go through the booking services or API: a Chicago
+# clinic open Monday to Friday 08:00-17:00, one surgeon with a Monday block 08:00-12:00, a 30-minute
+# visit type and one patient. Tests travel to BOOKING_NOW (a Monday); BOOKING_MONDAY is a week on,
+# inside the standard tier's window (14 days) and outside the urgent one's (3 days).
+BOOKING_NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
+BOOKING_MONDAY = dt.date(2027, 3, 8)
+
+
+@dataclass
+class BookablePractice:
+    location: Location
+    surgeon: Surgeon
+    visit: AppointmentType
+    patient: Patient
+
+    def at(self, hour: int, minute: int = 0, day: dt.date = BOOKING_MONDAY) -> dt.datetime:
+        """A local wall-clock time at the clinic, timezone-aware."""
+        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(self.location.timezone))
+
+
+def bookable_practice() -> BookablePractice:
+    location = LocationFactory(timezone="America/Chicago")
+    for weekday in range(5):
+        OpeningHoursFactory(location=location, weekday=weekday, opens=dt.time(8), closes=dt.time(17))
+    block = BlockFactory(location=location, weekday=0, start=dt.time(8), end=dt.time(12))
+    visit = AppointmentTypeFactory(code="follow-up", name="Follow-up", duration_minutes=30)
+    return BookablePractice(location=location, surgeon=block.surgeon, visit=visit, patient=PatientFactory())

@@ -1,0 +1,248 @@
+"""Appointments: book, list, read, and move through the FHIR lifecycle.
+
+Every POST accepts an Idempotency-Key header: a retry with the same key and body answers with
+the first response instead of booking twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from booking import services
+from booking.filters import AppointmentFilter
+from booking.models import Appointment, Patient
+from locations.models import Location
+from practice.idempotency import HEADER, idempotent
+from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.permissions import IsScheduler
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Optional. A retry with the same key and body replays the first response without acting "
+        "again; the same key with a different body is a 422. Keys live 24 hours."
+    ),
+)
+CONFLICT = OpenApiResponse(
+    description="The slot is taken (with `next_slots`), the patient is busy, the start is past the "
+    "tier's window, or the status does not allow this (naming the current status)."
+)
+KEY_REUSED = OpenApiResponse(description="The Idempotency-Key was used with a different request.")
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A datetime that must carry its UTC offset: a naive one would be read in the wrong zone."""
+
+    default_error_messages = {"naive": "Include a UTC offset, for example 2027-03-08T09:00:00-06:00."}
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and timezone.is_naive(parsed):
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+def appointments_for_display() -> QuerySet[Appointment]:
+    return Appointment.objects.select_related(
+        "patient", "appointment_type", "tier", "booked_by", "rescheduled_to"
+    )
+
+
+class AppointmentOutputSerializer(serializers.ModelSerializer):
+    patient_name = serializers.CharField(source="patient.__str__", read_only=True)
+    appointment_type: serializers.SlugRelatedField[AppointmentType] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    tier: serializers.SlugRelatedField[UrgencyTier] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    booked_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    rescheduled_to: serializers.PrimaryKeyRelatedField[Appointment] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "status",
+            "patient",
+            "patient_name",
+            "surgeon",
+            "location",
+            "appointment_type",
+            "tier",
+            "start",
+            "end",
+            "busy_until",
+            "reason",
+            "within_window",
+            "window_override_reason",
+            "booked_by",
+            "booked_at",
+            "confirmed_at",
+            "cancelled_at",
+            "cancellation_reason",
+            "late_cancellation",
+            "rescheduled_from",
+            "rescheduled_to",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+def _output(appointment: Appointment) -> dict[str, Any]:
+    return AppointmentOutputSerializer(appointments_for_display().get(pk=appointment.pk)).data
+
+
+class AppointmentCreateInputSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
+    surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all())
+    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all())
+    appointment_type = serializers.SlugRelatedField(slug_field="code", queryset=AppointmentType.objects.all())
+    tier = serializers.SlugRelatedField(slug_field="code", queryset=UrgencyTier.objects.all())
+    start = AwareDateTimeField()
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Internal; never sent by SMS."
+    )
+    window_override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the start is past the tier's window.",
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List appointments (filter by patient, surgeon, location, status, dates)"),
+    retrieve=extend_schema(summary="An appointment"),
+)
+@extend_schema(tags=["appointments"])
+class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsScheduler]
+    serializer_class = AppointmentOutputSerializer
+    filterset_class = AppointmentFilter
+
+    def get_queryset(self) -> QuerySet[Appointment]:
+        return appointments_for_display()
+
+    @extend_schema(
+        summary="Book an appointment",
+        request=AppointmentCreateInputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: AppointmentOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
+    )
+    @idempotent
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = AppointmentCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        appointment = services.appointment_book(**serializer.validated_data, booked_by=request.user)
+        return Response(_output(appointment), status=status.HTTP_201_CREATED)
+
+
+class _TransitionApi(APIView):
+    """POST appointments/{id}/<action>/ with no body: one step of the lifecycle."""
+
+    permission_classes = [IsScheduler]
+    transition: Callable[..., Appointment]
+
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: AppointmentOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
+        tags=["appointments"],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        appointment = get_object_or_404(Appointment, pk=pk)
+        appointment = type(self).transition(appointment=appointment)
+        return Response(_output(appointment))
+
+
+@extend_schema_view(post=extend_schema(summary="The patient confirmed: booked → confirmed"))
+class AppointmentConfirmApi(_TransitionApi):
+    transition = staticmethod(services.appointment_confirm)
+
+
+@extend_schema_view(post=extend_schema(summary="The patient arrived: booked or confirmed → checked_in"))
+class AppointmentCheckInApi(_TransitionApi):
+    transition = staticmethod(services.appointment_check_in)
+
+
+@extend_schema_view(post=extend_schema(summary="The visit happened: checked_in → completed"))
+class AppointmentCompleteApi(_TransitionApi):
+    transition = staticmethod(services.appointment_complete)
+
+
+@extend_schema_view(post=extend_schema(summary="The patient did not come: booked or confirmed → no_show"))
+class AppointmentNoShowApi(_TransitionApi):
+    transition = staticmethod(services.appointment_no_show)
+
+
+class AppointmentCancelApi(APIView):
+    permission_classes = [IsScheduler]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(help_text="Why the visit is cancelled; internal.")
+
+    @extend_schema(
+        summary="Cancel a booked or confirmed visit (late when within 24 hours of its start)",
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: AppointmentOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
+        tags=["appointments"],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        appointment = get_object_or_404(Appointment, pk=pk)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        appointment = services.appointment_cancel(appointment=appointment, **serializer.validated_data)
+        return Response(_output(appointment))
+
+
+class AppointmentRescheduleApi(APIView):
+    permission_classes = [IsScheduler]
+
+    class InputSerializer(serializers.Serializer):
+        start = AwareDateTimeField()
+        surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all(), required=False)
+        location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False)
+        appointment_type = serializers.SlugRelatedField(
+            slug_field="code", queryset=AppointmentType.objects.all(), required=False
+        )
+        window_override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        summary="Move a visit: a new appointment, and the old one cancelled with a link (or nothing changes)",
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: AppointmentOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
+        tags=["appointments"],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        appointment = get_object_or_404(Appointment, pk=pk)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new = services.appointment_reschedule(
+            appointment=appointment, rescheduled_by=request.user, **serializer.validated_data
+        )
+        return Response(_output(new), status=status.HTTP_201_CREATED)

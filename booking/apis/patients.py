@@ -1,0 +1,81 @@
+"""Patients: schedulers create, find, correct and (when entered by mistake) delete them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from booking.filters import PatientFilter
+from booking.models import Patient
+from booking.services import patient_create, patient_delete, patient_update
+from practice.idempotency import idempotent
+from practice.permissions import IsScheduler
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    phone = PhoneNumberField(help_text="Mobile number in E.164, for example +13125550123.")
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "phone",
+            "sms_consent",
+            "sms_opted_out_at",
+            "record_number",
+            "preferred_location",
+            "created_at",
+        ]
+        read_only_fields = ["id", "sms_opted_out_at", "created_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List or search patients (by name, phone or record number)"),
+    retrieve=extend_schema(summary="A patient"),
+    create=extend_schema(summary="Create a patient"),
+    update=extend_schema(summary="Replace a patient's details"),
+    partial_update=extend_schema(summary="Change some of a patient's details"),
+    destroy=extend_schema(
+        summary="Delete a patient entered by mistake (409 when they have appointments)",
+        responses={204: None},
+    ),
+)
+@extend_schema(tags=["patients"])
+class PatientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [IsScheduler]
+    serializer_class = PatientSerializer
+    filterset_class = PatientFilter
+    queryset = Patient.objects.all()
+
+    @idempotent
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = patient_create(**serializer.validated_data)
+        return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        serializer = self.get_serializer(patient, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        patient = patient_update(patient=patient, data=serializer.validated_data)
+        return Response(self.get_serializer(patient).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient_delete(patient=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

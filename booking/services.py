@@ -1,0 +1,540 @@
+"""Booking's writes: patients, the appointment lifecycle and the waitlist.
+
+No double booking is the database's job: on PostgreSQL two exclusion constraints refuse a
+surgeon's (start, busy_until) or a patient's (start, end) overlapping another active visit; the
+violation becomes a 409 here. On SQLite the same overlap is checked inside the IMMEDIATE
+transaction, which serialises writers, so the check cannot race.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, Q
+from django.utils import timezone
+from rest_framework import status
+
+from booking.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Patient,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from booking.selectors import slot_is_free, slots_next, tier_window_end
+from booking.serializers import slot_data
+from locations.models import Location
+from notifications import services as notifications
+from practice.errors import Conflict, DomainError, InvalidInput
+from practice.models import AppointmentType, Surgeon, UrgencyTier
+
+# Cancelling closer to the start than this is a late cancellation (the practice reports on it).
+LATE_CANCELLATION = dt.timedelta(hours=24)
+# How many alternatives a refused booking offers.
+NEXT_SLOTS_OFFERED = 5
+RESCHEDULED_REASON = "Rescheduled"
+
+SURGEON_CONSTRAINT = "appointment_no_surgeon_double_booking"
+PATIENT_CONSTRAINT = "appointment_no_patient_double_booking"
+
+
+class SlotUnavailable(Conflict):
+    code = "slot_unavailable"
+    default_message = "That slot is not free."
+
+
+class PatientUnavailable(Conflict):
+    code = "patient_unavailable"
+    default_message = "The patient already has a visit at that time."
+
+
+class OutsideTierWindow(Conflict):
+    code = "outside_tier_window"
+    default_message = (
+        "The start is later than the tier allows; give window_override_reason to book it anyway."
+    )
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class PatientHasAppointments(Conflict):
+    code = "patient_has_appointments"
+    default_message = "The patient has appointments on record and cannot be deleted."
+
+
+class InactiveReference(DomainError):
+    code = "inactive"
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _user_or_none(user: User | None) -> Any:
+    return user if user is not None and user.is_authenticated else None
+
+
+# --- Patients -----------------------------------------------------------------------------------
+
+
+def _patient_validate(*, date_of_birth: dt.date | None, today: dt.date | None = None) -> None:
+    if date_of_birth is not None and date_of_birth > (today or timezone.localdate()):
+        raise InvalidInput.for_field("date_of_birth", "The date of birth is in the future.")
+
+
+def _patient_save(patient: Patient) -> Patient:
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as error:
+        if "record_number" in str(error):
+            raise InvalidInput.for_field(
+                "record_number", "Another patient already has this record number."
+            ) from error
+        raise
+    return patient
+
+
+def patient_create(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    phone: Any,
+    sms_consent: bool = False,
+    record_number: str | None = None,
+    preferred_location: Location | None = None,
+) -> Patient:
+    _patient_validate(date_of_birth=date_of_birth)
+    patient = Patient(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        phone=phone,
+        sms_consent=sms_consent,
+        record_number=(record_number or "").strip() or None,
+        preferred_location=preferred_location,
+    )
+    return _patient_save(patient)
+
+
+PATIENT_FIELDS = {
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "sms_consent",
+    "record_number",
+    "preferred_location",
+}
+
+
+def patient_update(*, patient: Patient, data: dict[str, Any]) -> Patient:
+    """Change the given fields of a patient; unknown names are a programming error."""
+    unknown = set(data) - PATIENT_FIELDS
+    if unknown:
+        raise ValueError(f"patient_update got unknown fields {sorted(unknown)}")
+    _patient_validate(date_of_birth=data.get("date_of_birth"))
+    for name, value in data.items():
+        if name in {"first_name", "last_name"}:
+            value = value.strip()
+        elif name == "record_number":
+            value = (value or "").strip() or None
+        setattr(patient, name, value)
+    return _patient_save(patient)
+
+
+def patient_delete(*, patient: Patient) -> None:
+    """Delete a patient entered by mistake; one with appointments on record is kept (409)."""
+    try:
+        with transaction.atomic():
+            patient.delete()
+    except ProtectedError as error:
+        raise PatientHasAppointments() from error
+
+
+# --- Booking ------------------------------------------------------------------------------------
+
+
+def _slot_unavailable(
+    *,
+    surgeon: Surgeon,
+    location: Location,
+    appointment_type: AppointmentType,
+    tier: UrgencyTier,
+    start: dt.datetime,
+    now: dt.datetime,
+    message: str | None = None,
+) -> SlotUnavailable:
+    """A 409 carrying the next free slots for the same surgeon, location and type."""
+    slots = slots_next(
+        surgeon_id=surgeon.pk,
+        location_id=location.pk,
+        appointment_type=appointment_type,
+        tier=tier,
+        after=max(start, now),
+        limit=NEXT_SLOTS_OFFERED,
+        now=now,
+    )
+    return SlotUnavailable(
+        message,
+        fields={"start": [message or SlotUnavailable.default_message]},
+        extra={"next_slots": [slot_data(slot) for slot in slots]},
+    )
+
+
+def _patient_is_busy(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether the patient has another active visit overlapping [start, end).
+
+    On SQLite this is the guard itself (call inside the IMMEDIATE transaction); on PostgreSQL the
+    exclusion constraint guards, and this gives the common case its message early. The surgeon's
+    side is part of `slot_is_free`, which reads the surgeon's active visits.
+    """
+    return Appointment.objects.filter(
+        patient=patient, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
+    ).exists()
+
+
+def _window_anchor(appointment: Appointment | None, now: dt.datetime) -> dt.datetime:
+    """When the patient's wait began: the first booking of a chain of reschedules, else now."""
+    anchor = now
+    seen = 0
+    while appointment is not None and seen < 50:
+        anchor = min(anchor, appointment.booked_at)
+        appointment = appointment.rescheduled_from
+        seen += 1
+    return anchor
+
+
+def _book(
+    *,
+    patient: Patient,
+    surgeon: Surgeon,
+    location: Location,
+    appointment_type: AppointmentType,
+    tier: UrgencyTier,
+    start: dt.datetime,
+    booked_by: User | None,
+    reason: str,
+    window_override_reason: str,
+    now: dt.datetime,
+    rescheduled_from: Appointment | None = None,
+) -> Appointment:
+    """Validate and write one appointment. Call inside transaction.atomic."""
+    if timezone.is_naive(start):
+        raise InvalidInput.for_field("start", "Include a UTC offset.")
+    for field, reference in (
+        ("surgeon", surgeon),
+        ("location", location),
+        ("appointment_type", appointment_type),
+    ):
+        if not reference.is_active:
+            raise InactiveReference(
+                f"This {field.replace('_', ' ')} is inactive.", fields={field: ["Inactive."]}
+            )
+
+    end = start + dt.timedelta(minutes=appointment_type.duration_minutes)
+    busy_until = end + dt.timedelta(minutes=appointment_type.buffer_minutes)
+
+    def refused() -> SlotUnavailable:
+        return _slot_unavailable(
+            surgeon=surgeon,
+            location=location,
+            appointment_type=appointment_type,
+            tier=tier,
+            start=start,
+            now=now,
+        )
+
+    if not slot_is_free(
+        appointment_type=appointment_type,
+        tier=tier,
+        surgeon_id=surgeon.pk,
+        location_id=location.pk,
+        start=start,
+        now=now,
+    ):
+        raise refused()
+
+    window_end = tier_window_end(
+        tier=tier, timezone=location.timezone, now=_window_anchor(rescheduled_from, now)
+    )
+    within_window = start < window_end
+    window_override_reason = window_override_reason.strip()
+    if not within_window and not window_override_reason:
+        raise OutsideTierWindow(
+            fields={"window_override_reason": [OutsideTierWindow.default_message]},
+            extra={"window_end": window_end.isoformat()},
+        )
+
+    if _patient_is_busy(patient=patient, start=start, end=end):
+        raise PatientUnavailable(fields={"patient": [PatientUnavailable.default_message]})
+
+    appointment = Appointment(
+        patient=patient,
+        surgeon=surgeon,
+        location=location,
+        appointment_type=appointment_type,
+        tier=tier,
+        start=start,
+        end=end,
+        busy_until=busy_until,
+        status=AppointmentStatus.BOOKED,
+        reason=reason,
+        within_window=within_window,
+        window_override_reason=window_override_reason if not within_window else "",
+        booked_by=_user_or_none(booked_by),
+        rescheduled_from=rescheduled_from,
+    )
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as error:
+        # A concurrent booking won the race the check above could not see (PostgreSQL).
+        if SURGEON_CONSTRAINT in str(error):
+            raise refused() from error
+        if PATIENT_CONSTRAINT in str(error):
+            raise PatientUnavailable(fields={"patient": [PatientUnavailable.default_message]}) from error
+        raise
+    return appointment
+
+
+def appointment_book(
+    *,
+    patient: Patient,
+    surgeon: Surgeon,
+    location: Location,
+    appointment_type: AppointmentType,
+    tier: UrgencyTier,
+    start: dt.datetime,
+    booked_by: User | None = None,
+    reason: str = "",
+    window_override_reason: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book a visit after re-validating its slot with the same code as slot search.
+
+    Refuses (409) a slot that is not free, offering the next free ones; a start past the tier's
+    window unless `window_override_reason` is given; and any overlap for the surgeon or patient.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = _book(
+            patient=patient,
+            surgeon=surgeon,
+            location=location,
+            appointment_type=appointment_type,
+            tier=tier,
+            start=start,
+            booked_by=booked_by,
+            reason=reason,
+            window_override_reason=window_override_reason,
+            now=now,
+        )
+        notifications.appointment_booked(appointment=appointment)
+    return appointment
+
+
+# --- Transitions (FHIR Appointment.status) ------------------------------------------------------
+
+S = AppointmentStatus
+# action: (statuses it may leave from, status it enters). FHIR lets a booked patient arrive
+# without having confirmed, so check-in is allowed from booked as well.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "confirm": (frozenset({S.BOOKED}), S.CONFIRMED),
+    "check_in": (frozenset({S.BOOKED, S.CONFIRMED}), S.CHECKED_IN),
+    "complete": (frozenset({S.CHECKED_IN}), S.COMPLETED),
+    "cancel": (frozenset({S.BOOKED, S.CONFIRMED}), S.CANCELLED),
+    "no_show": (frozenset({S.BOOKED, S.CONFIRMED}), S.NO_SHOW),
+    "reschedule": (frozenset({S.BOOKED, S.CONFIRMED}), S.CANCELLED),
+}
+
+
+def _locked(appointment: Appointment) -> Appointment:
+    """The appointment's current row, locked until the transaction ends."""
+    return Appointment.objects.select_for_update().get(pk=appointment.pk)
+
+
+def _transition_check(appointment: Appointment, action: str) -> str:
+    sources, target = TRANSITIONS[action]
+    if appointment.status not in sources:
+        raise InvalidTransition(
+            f"Cannot {action.replace('_', ' ')} an appointment that is {appointment.status.replace('_', ' ')}.",
+            fields={"status": [f"Current status: {appointment.status}."]},
+            extra={"status": appointment.status},
+        )
+    return target
+
+
+def _transition(*, appointment: Appointment, action: str, now: dt.datetime | None = None) -> Appointment:
+    with transaction.atomic():
+        current = _locked(appointment)
+        current.status = _transition_check(current, action)
+        update_fields = ["status", "updated_at"]
+        if action == "confirm":
+            current.confirmed_at = now or timezone.now()
+            update_fields.append("confirmed_at")
+        current.save(update_fields=update_fields)
+    return current
+
+
+def appointment_confirm(*, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
+    """The patient confirmed (by phone, or a YES reply): booked → confirmed."""
+    return _transition(appointment=appointment, action="confirm", now=now)
+
+
+def appointment_check_in(*, appointment: Appointment) -> Appointment:
+    """The patient arrived: booked or confirmed → checked_in."""
+    return _transition(appointment=appointment, action="check_in")
+
+
+def appointment_complete(*, appointment: Appointment) -> Appointment:
+    """The visit happened: checked_in → completed."""
+    return _transition(appointment=appointment, action="complete")
+
+
+def appointment_no_show(*, appointment: Appointment) -> Appointment:
+    """The patient did not come: booked or confirmed → no_show."""
+    return _transition(appointment=appointment, action="no_show")
+
+
+def appointment_cancel(
+    *, appointment: Appointment, reason: str, now: dt.datetime | None = None
+) -> Appointment:
+    """Cancel a booked or confirmed visit; within 24 hours of its start it is a late cancellation.
+
+    Locks the row (SELECT FOR UPDATE), so a concurrent action sees the cancellation.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput.for_field("reason", "Say why the visit is cancelled.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = _locked(appointment)
+        current.status = _transition_check(current, "cancel")
+        current.cancelled_at = now
+        current.cancellation_reason = reason
+        current.late_cancellation = current.start - now < LATE_CANCELLATION
+        current.save(
+            update_fields=["status", "cancelled_at", "cancellation_reason", "late_cancellation", "updated_at"]
+        )
+        notifications.appointment_cancelled(appointment=current)
+        if current.start > now:
+            notifications.slot_freed(appointment=current)
+    return current
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    start: dt.datetime,
+    surgeon: Surgeon | None = None,
+    location: Location | None = None,
+    appointment_type: AppointmentType | None = None,
+    rescheduled_by: User | None = None,
+    window_override_reason: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Move a visit: a new appointment linked to the old one, and the old one cancelled.
+
+    Atomic: if the new slot is refused, nothing changed. The tier and reason carry over; the
+    tier's window still counts from the first booking of the chain.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        old = _locked(appointment)
+        _transition_check(old, "reschedule")
+        # Free the old time first: a move by half an hour overlaps the visit it replaces.
+        old.status = AppointmentStatus.CANCELLED
+        old.cancelled_at = now
+        old.cancellation_reason = RESCHEDULED_REASON
+        old.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+        new = _book(
+            patient=old.patient,
+            surgeon=surgeon or old.surgeon,
+            location=location or old.location,
+            appointment_type=appointment_type or old.appointment_type,
+            tier=old.tier,
+            start=start,
+            booked_by=rescheduled_by,
+            reason=old.reason,
+            window_override_reason=window_override_reason or old.window_override_reason,
+            now=now,
+            rescheduled_from=old,
+        )
+        notifications.appointment_rescheduled(old=old, new=new)
+        if old.start > now:
+            notifications.slot_freed(appointment=old)
+    return new
+
+
+# --- Waitlist -----------------------------------------------------------------------------------
+
+WAITLIST_FIELDS = {
+    "patient",
+    "tier",
+    "appointment_type",
+    "surgeon",
+    "location",
+    "earliest_date",
+    "latest_date",
+    "status",
+}
+
+
+def _waitlist_validate(entry: WaitlistEntry) -> None:
+    if entry.latest_date < entry.earliest_date:
+        raise InvalidInput.for_field("latest_date", "The latest date is before the earliest date.")
+
+
+def waitlist_entry_create(
+    *,
+    patient: Patient,
+    tier: UrgencyTier,
+    appointment_type: AppointmentType,
+    earliest_date: dt.date,
+    latest_date: dt.date,
+    surgeon: Surgeon | None = None,
+    location: Location | None = None,
+) -> WaitlistEntry:
+    entry = WaitlistEntry(
+        patient=patient,
+        tier=tier,
+        appointment_type=appointment_type,
+        surgeon=surgeon,
+        location=location,
+        earliest_date=earliest_date,
+        latest_date=latest_date,
+    )
+    _waitlist_validate(entry)
+    entry.save()
+    return entry
+
+
+def waitlist_entry_update(*, entry: WaitlistEntry, data: dict[str, Any]) -> WaitlistEntry:
+    unknown = set(data) - WAITLIST_FIELDS
+    if unknown:
+        raise ValueError(f"waitlist_entry_update got unknown fields {sorted(unknown)}")
+    for name, value in data.items():
+        setattr(entry, name, value)
+    _waitlist_validate(entry)
+    entry.save()
+    return entry
+
+
+def waitlist_entry_delete(*, entry: WaitlistEntry) -> None:
+    entry.delete()
+
+
+def waitlist_entries_expire(*, today: dt.date | None = None) -> int:
+    """Withdraw waiting entries whose latest date has passed; returns how many."""
+    today = today or timezone.localdate()
+    return WaitlistEntry.objects.filter(
+        Q(status=WaitlistStatus.WAITING) | Q(status=WaitlistStatus.OFFERED), latest_date__lt=today
+    ).update(status=WaitlistStatus.WITHDRAWN)

@@ -1,0 +1,128 @@
+"""Patients through the API: schedulers create, find, correct and delete them."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from booking.models import Patient
+from booking.services import PatientHasAppointments
+from tests.factories import AppointmentFactory, LocationFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_PATIENT = {
+    "first_name": "Maria",
+    "last_name": "Lopez",
+    "date_of_birth": "1961-04-12",
+    "phone": "+13125550199",
+    "sms_consent": True,
+    "record_number": "MRN-0042",
+}
+
+
+def test_a_scheduler_creates_a_patient_with_the_phone_stored_e164(scheduler_client: APIClient) -> None:
+    response = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "phone": "+1 (312) 555-0199"})
+    assert response.status_code == 201, response.json()
+    assert response.json()["phone"] == "+13125550199"
+    assert Patient.objects.get(pk=response.json()["id"]).phone == "+13125550199"
+
+
+def test_an_invalid_phone_is_a_400_naming_phone(scheduler_client: APIClient) -> None:
+    response = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "phone": "12345"})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["phone"]
+    assert not Patient.objects.exists()
+
+
+def test_a_missing_name_is_a_400_naming_the_field(scheduler_client: APIClient) -> None:
+    response = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "last_name": ""})
+    assert response.status_code == 400
+    assert "last_name" in response.json()["error"]["fields"]
+
+
+def test_a_date_of_birth_in_the_future_is_a_400(scheduler_client: APIClient) -> None:
+    response = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "date_of_birth": "2999-01-01"})
+    assert response.status_code == 400
+    assert "date_of_birth" in response.json()["error"]["fields"]
+
+
+def test_a_record_number_belongs_to_one_patient(scheduler_client: APIClient) -> None:
+    PatientFactory(record_number="MRN-0042")
+    response = scheduler_client.post("/api/v1/patients/", NEW_PATIENT)
+    assert response.status_code == 400
+    assert "record_number" in response.json()["error"]["fields"]
+
+
+def test_patients_without_a_record_number_do_not_clash(scheduler_client: APIClient) -> None:
+    first = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "record_number": ""})
+    second = scheduler_client.post(
+        "/api/v1/patients/", {**NEW_PATIENT, "record_number": "", "phone": "+13125550198"}
+    )
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["record_number"] is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["lop", "Maria Lopez", "maria lo", "MRN-0042", "mrn-0042", "555-0199", "(312) 555-0199", "+13125550199"],
+)
+def test_it_finds_a_patient_by_name_phone_or_record_number(scheduler_client: APIClient, query: str) -> None:
+    wanted = PatientFactory(first_name="Maria", last_name="Lopez", phone="+13125550199", record_number="MRN-0042")
+    PatientFactory(first_name="John", last_name="Smith", phone="+13125550111", record_number="MRN-0001")
+    response = scheduler_client.get("/api/v1/patients/", {"search": query})
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [wanted.id]
+
+
+def test_a_search_matching_nobody_is_empty(scheduler_client: APIClient) -> None:
+    PatientFactory(first_name="Maria", last_name="Lopez")
+    response = scheduler_client.get("/api/v1/patients/", {"search": "zzz"})
+    assert response.json()["results"] == []
+
+
+def test_the_patient_list_costs_a_fixed_number_of_queries(
+    scheduler_client: APIClient, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    PatientFactory.create_batch(20)
+    with django_assert_max_num_queries(4):
+        response = scheduler_client.get("/api/v1/patients/")
+    assert response.json()["count"] == 20
+
+
+def test_a_scheduler_corrects_a_patient(scheduler_client: APIClient) -> None:
+    patient = PatientFactory(first_name="Mario")
+    clinic = LocationFactory()
+    response = scheduler_client.patch(
+        f"/api/v1/patients/{patient.id}/", {"first_name": "Maria", "preferred_location": clinic.id}
+    )
+    assert response.status_code == 200
+    patient.refresh_from_db()
+    assert (patient.first_name, patient.preferred_location_id) == ("Maria", clinic.id)
+
+
+def test_a_correction_with_an_invalid_phone_is_a_400_and_changes_nothing(scheduler_client: APIClient) -> None:
+    patient = PatientFactory(phone="+13125550100")
+    response = scheduler_client.patch(f"/api/v1/patients/{patient.id}/", {"phone": "not a phone"})
+    assert response.status_code == 400
+    assert "phone" in response.json()["error"]["fields"]
+    patient.refresh_from_db()
+    assert patient.phone == "+13125550100"
+
+
+def test_a_patient_entered_by_mistake_is_deleted(scheduler_client: APIClient) -> None:
+    patient = PatientFactory()
+    assert scheduler_client.delete(f"/api/v1/patients/{patient.id}/").status_code == 204
+    assert not Patient.objects.filter(pk=patient.pk).exists()
+
+
+def test_a_patient_with_appointments_is_not_deleted(scheduler_client: APIClient) -> None:
+    appointment = AppointmentFactory()
+    response = scheduler_client.delete(f"/api/v1/patients/{appointment.patient_id}/")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == PatientHasAppointments.code
+    assert Patient.objects.filter(pk=appointment.patient_id).exists()
+
+
+def test_an_unknown_patient_is_a_404(scheduler_client: APIClient) -> None:
+    assert scheduler_client.get("/api/v1/patients/999999/").status_code == 404
