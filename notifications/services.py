@@ -1,28 +1,822 @@
-"""What the rest of the practice tells notifications. Booking services call these inside their
-transaction, so the outbox rows commit (or roll back) with the change that caused them.
+"""SMS: the outbox, its sending, replies, status callbacks, surgeries and their follow-ups.
 
-Filled in by the SMS issue (#6); until then a booking sends nothing.
+Booking services call the four hooks (`appointment_booked`, ...) inside their transaction, so the
+outbox rows commit (or roll back) with the change that caused them. After commit a task on the
+`sms` queue sends each row; a beat sweep every minute sends whatever the broker lost.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+import importlib
+import logging
+import random
+import zoneinfo
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from booking.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    FollowUpWindow,
+    Patient,
+    Surgery,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from notifications import content
+from notifications.models import (
+    InboundMessage,
+    Message,
+    MessageKind,
+    MessageStatus,
+    ReplyIntent,
+    SuppressedReason,
+    WaitlistOffer,
+    WaitlistOfferStatus,
+    WorklistItem,
+    WorklistKind,
+)
+from notifications.transports import TWILIO_OPTED_OUT_CODE, TransportError, get_transport
+from practice.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from booking.models import Appointment
+    from django.contrib.auth.models import User
+
+    from practice.models import Surgeon
+
+logger = logging.getLogger(__name__)
+
+# Statuses a visit's texts still make sense for.
+_LIVE_VISIT = [AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED]
+# Twilio's statuses in the order they happen; a late callback never moves a row backwards.
+_STATUS_RANK = {
+    MessageStatus.PENDING: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.QUEUED: 2,
+    MessageStatus.SENT: 3,
+    MessageStatus.DELIVERED: 4,
+    MessageStatus.UNDELIVERED: 4,
+    MessageStatus.FAILED: 4,
+}
+# Twilio's statuses we record; "accepted", "scheduled" and "sending" mean queued to us.
+_TWILIO_STATUSES = {
+    "accepted": MessageStatus.QUEUED,
+    "scheduled": MessageStatus.QUEUED,
+    "queued": MessageStatus.QUEUED,
+    "sending": MessageStatus.QUEUED,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+}
+# Twilio's opt-out words (and ours: START, HELP) after trimming and upper-casing.
+OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES START"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+
+# --- Time: quiet hours in the location's zone ----------------------------------------------------
+
+
+def quiet_hours_release(*, at: dt.datetime, zone: str) -> dt.datetime:
+    """The earliest moment from `at` on that lies outside quiet hours in `zone`.
+
+    Computed on the wall clock, so the 08:00 after a DST change is still 08:00 local.
+    """
+    if settings.SMS_QUIET_HOURS is None:
+        return at
+    tz = zoneinfo.ZoneInfo(zone)
+    local = at.astimezone(tz)
+    (start_h, start_m), (end_h, end_m) = settings.SMS_QUIET_HOURS
+    start, end = dt.time(start_h, start_m), dt.time(end_h, end_m)
+    now_t = local.time()
+    if start > end:  # wraps midnight: 21:00-08:00
+        if now_t >= start:
+            release_day = local.date() + dt.timedelta(days=1)
+        elif now_t < end:
+            release_day = local.date()
+        else:
+            return at
+    elif start <= now_t < end:
+        release_day = local.date()
+    else:
+        return at
+    return dt.datetime.combine(release_day, end, tzinfo=tz).astimezone(dt.UTC)
+
+
+def _zone_of(*, appointment: Appointment | None = None, patient: Patient | None = None) -> str:
+    if appointment is not None:
+        return appointment.location.timezone
+    if patient is not None and patient.preferred_location_id is not None:
+        assert patient.preferred_location is not None  # noqa: S101 (narrowing for mypy)
+        return patient.preferred_location.timezone
+    return str(settings.SMS_DEFAULT_TIMEZONE)
+
+
+def _backoff_seconds(attempts: int) -> float:
+    """Exponential, capped, with full jitter between half and one-and-a-half the step."""
+    step = min(settings.SMS_RETRY_MAX_SECONDS, settings.SMS_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return float(step * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not security)
+
+
+# --- The outbox ----------------------------------------------------------------------------------
+
+
+def _enqueue(message_ids: list[int], *, countdown: float | None = None) -> None:
+    """Hand rows to the `sms` queue. A broker outage loses nothing: the sweep finds the rows."""
+    if not message_ids:
+        return
+    from notifications.tasks import send_message
+
+    for message_id in message_ids:
+        try:
+            send_message.apply_async((message_id,), countdown=countdown or 0, retry=False)
+        except Exception as error:  # noqa: BLE001 (any broker failure: the sweep sends the row later)
+            logger.warning(
+                "sms enqueue failed; the sweep will send it",
+                extra={"message_id": message_id, "error": type(error).__name__},
+            )
+            return
+
+
+def message_retry_enqueue(*, message_id: int, countdown: float) -> None:
+    _enqueue([message_id], countdown=countdown)
+
+
+def _enqueue_on_commit(message_ids: list[int]) -> None:
+    due = list(message_ids)
+    if due:
+        transaction.on_commit(lambda: _enqueue(due))
+
+
+def message_create(
+    *,
+    patient: Patient,
+    kind: str,
+    dedupe_key: str,
+    body: str,
+    due_at: dt.datetime,
+    zone: str,
+    appointment: Appointment | None = None,
+    follow_up: FollowUpWindow | None = None,
+    offer: WaitlistOffer | None = None,
+) -> Message | None:
+    """Write one outbox row, or nothing if a row for this (cause, kind) exists already.
+
+    Call inside the transaction of the change that caused it. A patient who opted out or gave
+    no consent still gets the row, as `suppressed`: the table is the audit trail.
+    """
+    suppressed = ""
+    if patient.sms_opted_out_at is not None:
+        suppressed = SuppressedReason.OPTED_OUT
+    elif not patient.sms_consent:
+        suppressed = SuppressedReason.NO_CONSENT
+    try:
+        with transaction.atomic():
+            return Message.objects.create(
+                patient=patient,
+                appointment=appointment,
+                follow_up=follow_up,
+                offer=offer,
+                kind=kind,
+                dedupe_key=dedupe_key,
+                to=str(patient.phone),
+                body=body,
+                timezone=zone,
+                due_at=quiet_hours_release(at=due_at, zone=zone),
+                status=MessageStatus.SUPPRESSED if suppressed else MessageStatus.PENDING,
+                suppressed_reason=suppressed,
+            )
+    except IntegrityError:
+        if Message.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+
+
+def _suppress_pending(queryset: Any, reason: str) -> int:
+    return int(
+        queryset.filter(status=MessageStatus.PENDING).update(
+            status=MessageStatus.SUPPRESSED, suppressed_reason=reason, updated_at=timezone.now()
+        )
+    )
+
+
+def _visit_messages(*, appointment: Appointment, kind: str, now: dt.datetime) -> list[Message]:
+    """The notice of `kind` (confirmation or moved) now, and the reminders before the visit."""
+    zone = appointment.location.timezone
+    stamp = int(appointment.start.timestamp())
+    created = [
+        message_create(
+            patient=appointment.patient,
+            appointment=appointment,
+            kind=kind,
+            dedupe_key=f"appointment:{appointment.pk}:{kind}:{stamp}",
+            body=content.visit_notice(kind=kind, appointment=appointment),
+            due_at=now,
+            zone=zone,
+        )
+    ]
+    for hours in settings.SMS_REMINDER_OFFSETS_HOURS:
+        due = appointment.start - dt.timedelta(hours=hours)
+        # A reminder that would wait out the night until after the visit is no reminder.
+        if due <= now or quiet_hours_release(at=due, zone=zone) >= appointment.start:
+            continue
+        created.append(
+            message_create(
+                patient=appointment.patient,
+                appointment=appointment,
+                kind=MessageKind.REMINDER,
+                dedupe_key=f"appointment:{appointment.pk}:reminder:{hours}h:{stamp}",
+                body=content.visit_notice(kind=MessageKind.REMINDER, appointment=appointment),
+                due_at=due,
+                zone=zone,
+            )
+        )
+    return [message for message in created if message is not None]
+
+
+def _due_now(messages: Iterable[Message | None], now: dt.datetime) -> list[int]:
+    return [m.pk for m in messages if m is not None and m.status == MessageStatus.PENDING and m.due_at <= now]
 
 
 def appointment_booked(*, appointment: Appointment) -> None:
     """A visit was booked: confirmation now, reminders before it, follow-up window fulfilled."""
+    now = timezone.now()
+    messages = _visit_messages(appointment=appointment, kind=MessageKind.CONFIRMATION, now=now)
+    _follow_up_link(appointment=appointment)
+    _enqueue_on_commit(_due_now(messages, now))
 
 
 def appointment_rescheduled(*, old: Appointment, new: Appointment) -> None:
     """A visit moved: the old visit's pending texts are suppressed, the new one's scheduled."""
+    now = timezone.now()
+    _suppress_pending(Message.objects.filter(appointment_id=old.pk), SuppressedReason.VISIT_CHANGED)
+    FollowUpWindow.objects.filter(appointment_id=old.pk).update(appointment=None)
+    messages = _visit_messages(appointment=new, kind=MessageKind.RESCHEDULED, now=now)
+    _follow_up_link(appointment=new)
+    _enqueue_on_commit(_due_now(messages, now))
 
 
 def appointment_cancelled(*, appointment: Appointment) -> None:
     """A visit was cancelled: a notice, and its pending reminders suppressed."""
+    now = timezone.now()
+    _suppress_pending(Message.objects.filter(appointment_id=appointment.pk), SuppressedReason.VISIT_CHANGED)
+    FollowUpWindow.objects.filter(appointment_id=appointment.pk).update(appointment=None)
+    notice = message_create(
+        patient=appointment.patient,
+        appointment=appointment,
+        kind=MessageKind.CANCELLED,
+        dedupe_key=f"appointment:{appointment.pk}:cancelled",
+        body=content.visit_notice(kind=MessageKind.CANCELLED, appointment=appointment),
+        due_at=now,
+        zone=appointment.location.timezone,
+    )
+    _enqueue_on_commit(_due_now([notice], now))
 
 
 def slot_freed(*, appointment: Appointment) -> None:
     """The slot `appointment` held is free again: offer it to matching waitlist patients."""
+    if appointment.start <= timezone.now():
+        return
+    waitlist_matches = _booking_function("selectors", "waitlist_matches")
+    if waitlist_matches is None:  # booking's waitlist matching is not there yet
+        return
+    now = timezone.now()
+    created: list[Message | None] = []
+    offered = 0
+    for entry in waitlist_matches(appointment=appointment):
+        if offered >= settings.SMS_WAITLIST_OFFERS:
+            break
+        if entry.patient_id == appointment.patient_id:
+            continue
+        offer, is_new = WaitlistOffer.objects.get_or_create(entry=entry, freed=appointment)
+        if not is_new:
+            continue
+        offered += 1
+        WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistStatus.WAITING).update(
+            status=WaitlistStatus.OFFERED
+        )
+        created.append(
+            message_create(
+                patient=entry.patient,
+                offer=offer,
+                kind=MessageKind.WAITLIST_OFFER,
+                dedupe_key=f"offer:{offer.pk}:offer",
+                body=content.waitlist_offer(appointment=appointment),
+                due_at=now,
+                zone=appointment.location.timezone,
+            )
+        )
+    _enqueue_on_commit(_due_now(created, now))
+
+
+# --- Sending -------------------------------------------------------------------------------------
+
+
+def _still_relevant(message: Message, now: dt.datetime) -> bool:
+    appointment = message.appointment
+    if message.kind in {MessageKind.CONFIRMATION, MessageKind.RESCHEDULED, MessageKind.REMINDER}:
+        return appointment is not None and appointment.status in _LIVE_VISIT and appointment.start > now
+    if message.kind == MessageKind.FOLLOW_UP:
+        window = message.follow_up
+        return window is not None and window.appointment_id is None
+    if message.kind == MessageKind.WAITLIST_OFFER:
+        return message.offer is not None and message.offer.status == WaitlistOfferStatus.OPEN
+    return True
+
+
+def message_send(*, message_id: int) -> float | None:
+    """Send one due row, at most once: claim it by a conditional UPDATE, call the transport
+    outside any transaction, record the outcome.
+
+    Returns seconds until a retry is due after a transient failure (None otherwise); the caller
+    may enqueue that retry, and the sweep sends it anyway if the broker loses it.
+    """
+    now = timezone.now()
+    claimed = Message.objects.filter(id=message_id, status=MessageStatus.PENDING, due_at__lte=now).update(
+        status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    if claimed != 1:
+        return None  # sent, suppressed, not yet due, or another worker has it
+    message = Message.objects.select_related("patient", "appointment", "follow_up", "offer").get(
+        id=message_id
+    )
+    mine = Message.objects.filter(id=message_id, status=MessageStatus.SENDING)
+    if message.patient.sms_opted_out_at is not None:
+        mine.update(
+            status=MessageStatus.SUPPRESSED, suppressed_reason=SuppressedReason.OPTED_OUT, updated_at=now
+        )
+        return None
+    if not _still_relevant(message, now):
+        mine.update(
+            status=MessageStatus.SUPPRESSED,
+            suppressed_reason=SuppressedReason.NO_LONGER_RELEVANT,
+            updated_at=now,
+        )
+        return None
+    release = quiet_hours_release(at=now, zone=message.timezone)
+    if release > now:
+        # Not a send: give the attempt back and wait for the morning.
+        mine.update(status=MessageStatus.PENDING, due_at=release, attempts=F("attempts") - 1, claimed_at=None)
+        return None
+
+    transport = get_transport()
+    try:
+        sid = transport.find(message) if message.attempts > 1 else None
+        if sid is None:
+            sid = transport.send(message)
+    except TransportError as error:
+        return _record_failure(message=message, error=error)
+    sent_at = timezone.now()
+    mine.update(
+        status=MessageStatus.QUEUED, provider_sid=sid, sent_at=sent_at, updated_at=sent_at, error_code=""
+    )
+    logger.info(
+        "sms sent", extra={"message_id": message_id, "kind": message.kind, "attempts": message.attempts}
+    )
+    return None
+
+
+def _record_failure(*, message: Message, error: TransportError) -> float | None:
+    now = timezone.now()
+    mine = Message.objects.filter(id=message.pk, status=MessageStatus.SENDING)
+    log = {"message_id": message.pk, "code": error.code, "attempts": message.attempts}
+    if not error.permanent and message.attempts < settings.SMS_MAX_ATTEMPTS:
+        delay = _backoff_seconds(message.attempts)
+        mine.update(
+            status=MessageStatus.PENDING,
+            due_at=now + dt.timedelta(seconds=delay),
+            claimed_at=None,
+            error_code=error.code[:20],
+            error_message=error.message[:300],
+            updated_at=now,
+        )
+        logger.warning("sms send failed; retrying", extra={**log, "retry_in": round(delay, 1)})
+        return delay
+    with transaction.atomic():
+        mine.update(
+            status=MessageStatus.FAILED,
+            error_code=error.code[:20],
+            error_message=error.message[:300],
+            updated_at=now,
+        )
+        if error.code == TWILIO_OPTED_OUT_CODE:
+            patient_opt_out(patient=message.patient)
+        WorklistItem.objects.get_or_create(
+            message=message,
+            defaults={
+                "kind": WorklistKind.FAILED_MESSAGE,
+                "patient": message.patient,
+                "summary": f"A {message.get_kind_display().lower()} text failed (error {error.code}).",
+            },
+        )
+    logger.warning("sms send failed for good", extra=log)
+    return None
+
+
+def messages_sweep() -> dict[str, int]:
+    """Every minute: reconcile rows stranded by a dead worker, and send due rows the broker lost."""
+    now = timezone.now()
+    stranded = list(
+        Message.objects.filter(
+            status=MessageStatus.SENDING,
+            claimed_at__lt=now - dt.timedelta(seconds=settings.SMS_STRANDED_AFTER_SECONDS),
+        ).values_list("id", flat=True)[:1000]
+    )
+    recovered = [
+        # Back to pending; the send asks the provider first (attempts > 1), so a text the dead
+        # worker got out is recorded, not sent twice.
+        message_id
+        for message_id in stranded
+        if Message.objects.filter(id=message_id, status=MessageStatus.SENDING).update(
+            status=MessageStatus.PENDING, claimed_at=None, due_at=now, updated_at=now
+        )
+    ]
+    due = list(
+        Message.objects.filter(status=MessageStatus.PENDING, due_at__lte=now)
+        .filter(updated_at__lte=now - dt.timedelta(seconds=settings.SMS_SWEEP_GRACE_SECONDS))
+        .order_by("due_at")
+        .values_list("id", flat=True)[:5000]
+    )
+    _enqueue(recovered + due)
+    return {"stranded": len(recovered), "enqueued": len(recovered) + len(due)}
+
+
+# --- Delivery status callbacks -------------------------------------------------------------------
+
+
+def message_status_record(
+    *, provider_sid: str, status: str, error_code: str = "", message_id: int | None = None
+) -> Message | None:
+    """Twilio told us what became of a text. Callbacks arrive late and out of order."""
+    new_status = _TWILIO_STATUSES.get(status.strip().lower())
+    if new_status is None:
+        return None
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(provider_sid=provider_sid).first()
+        if message is None and message_id is not None:
+            # The worker that sent it died before recording the sid: the callback tells us.
+            message = (
+                Message.objects.select_for_update()
+                .filter(id=message_id, provider_sid__isnull=True, status=MessageStatus.SENDING)
+                .first()
+            )
+            if message is not None:
+                message.provider_sid = provider_sid
+        if message is None:
+            return None
+        if _STATUS_RANK.get(MessageStatus(message.status), -1) > _STATUS_RANK[new_status]:
+            return message
+        now = timezone.now()
+        message.status = new_status
+        if error_code:
+            message.error_code = error_code[:20]
+        if new_status == MessageStatus.DELIVERED:
+            message.delivered_at = now
+        message.save()
+        if error_code == TWILIO_OPTED_OUT_CODE:
+            patient_opt_out(patient=message.patient)
+        if new_status in {MessageStatus.FAILED, MessageStatus.UNDELIVERED}:
+            WorklistItem.objects.get_or_create(
+                message=message,
+                defaults={
+                    "kind": WorklistKind.FAILED_MESSAGE,
+                    "patient_id": message.patient_id,
+                    "summary": f"A {message.get_kind_display().lower()} text was {new_status} "
+                    f"(error {error_code or 'none'}).",
+                },
+            )
+    return message
+
+
+# --- Opt-out and replies -------------------------------------------------------------------------
+
+
+def patient_opt_out(*, patient: Patient) -> None:
+    """STOP: nothing more is sent. Rows already waiting are kept, as suppressed."""
+    now = timezone.now()
+    Patient.objects.filter(pk=patient.pk, sms_opted_out_at__isnull=True).update(sms_opted_out_at=now)
+    _suppress_pending(Message.objects.filter(patient_id=patient.pk), SuppressedReason.OPTED_OUT)
+
+
+def patient_opt_in(*, patient: Patient) -> None:
+    Patient.objects.filter(pk=patient.pk).update(sms_opted_out_at=None)
+
+
+def reply_intent(body: str) -> str:
+    word = " ".join(body.split()).upper().strip(".!")
+    if word in OPT_OUT_WORDS:
+        return ReplyIntent.STOP
+    if word in OPT_IN_WORDS:
+        return ReplyIntent.START
+    if word in HELP_WORDS:
+        return ReplyIntent.HELP
+    if word in {"YES", "Y"}:
+        return ReplyIntent.YES
+    if word == "C":
+        return ReplyIntent.CONFIRM
+    if word == "R":
+        return ReplyIntent.RESCHEDULE
+    return ReplyIntent.OTHER
+
+
+def _patient_for_number(number: str) -> Patient | None:
+    # A number shared by several patients (a family phone) answers for the one texted last.
+    latest = Message.objects.filter(to=number).order_by("-created_at", "-id").values("patient_id").first()
+    if latest is not None:
+        return Patient.objects.filter(pk=latest["patient_id"]).first()
+    return Patient.objects.filter(phone=number).order_by("-id").first()
+
+
+def inbound_receive(*, provider_sid: str, from_number: str, body: str) -> str:
+    """A patient texted the practice. Returns the reply to send back ("" for none).
+
+    Twilio retries a webhook it thinks failed: a MessageSid seen before changes nothing again.
+    """
+    intent = reply_intent(body)
+    with transaction.atomic():
+        patient = _patient_for_number(from_number)
+        inbound, created = InboundMessage.objects.get_or_create(
+            provider_sid=provider_sid,
+            defaults={"from_number": from_number, "patient": patient, "body": body, "intent": intent},
+        )
+        if not created:
+            return inbound.outcome if inbound.intent == ReplyIntent.HELP else ""
+        reply, outcome = _act_on_reply(inbound=inbound, patient=patient, intent=intent)
+        inbound.outcome = outcome[:200]
+        inbound.save(update_fields=["outcome"])
+    return reply
+
+
+def _needs_a_human(inbound: InboundMessage, patient: Patient | None, kind: str, summary: str) -> None:
+    WorklistItem.objects.create(kind=kind, patient=patient, inbound=inbound, summary=summary)
+
+
+def _act_on_reply(*, inbound: InboundMessage, patient: Patient | None, intent: str) -> tuple[str, str]:
+    if intent == ReplyIntent.HELP:
+        help_text = content.help_reply()
+        return help_text, help_text
+    if patient is None:
+        _needs_a_human(inbound, None, WorklistKind.REPLY, "A text from a number no patient has.")
+        return "", "unknown number"
+    if intent == ReplyIntent.STOP:
+        patient_opt_out(patient=patient)
+        return "", "opted out"  # Twilio itself answers STOP with its confirmation
+    if intent == ReplyIntent.START:
+        patient_opt_in(patient=patient)
+        return "", "opted in"
+    if intent == ReplyIntent.YES:
+        offer = (
+            WaitlistOffer.objects.filter(entry__patient=patient, status=WaitlistOfferStatus.OPEN)
+            .order_by("-created_at")
+            .first()
+        )
+        if offer is not None:
+            booked = waitlist_offer_accept(offer=offer)
+            if booked is None:
+                return content.waitlist_gone_reply(), "waitlist offer gone"
+            return "", f"waitlist offer accepted: appointment {booked.pk}"
+    if intent in {ReplyIntent.YES, ReplyIntent.CONFIRM}:
+        confirmed = _confirm_next_visit(patient=patient)
+        if confirmed is None:
+            _needs_a_human(
+                inbound, patient, WorklistKind.REPLY, "Replied to confirm, but has no upcoming visit."
+            )
+            return "", "no upcoming visit to confirm"
+        return content.confirmed_reply(appointment=confirmed), f"confirmed appointment {confirmed.pk}"
+    if intent == ReplyIntent.RESCHEDULE:
+        _needs_a_human(inbound, patient, WorklistKind.CALL_BACK, "Asks for a call back to reschedule.")
+        return content.call_back_reply(), "call back requested"
+    _needs_a_human(inbound, patient, WorklistKind.REPLY, "Replied with a text that needs a person.")
+    return "", "to the worklist"
+
+
+def _confirm_next_visit(*, patient: Patient) -> Appointment | None:
+    upcoming = (
+        Appointment.objects.filter(patient=patient, status__in=_LIVE_VISIT, start__gt=timezone.now())
+        .select_related("location")
+        .order_by("start")
+        .first()
+    )
+    if upcoming is None:
+        return None
+    if upcoming.status == AppointmentStatus.CONFIRMED:
+        return upcoming
+    confirm = _booking_function("services", "appointment_confirm")
+    if confirm is not None:
+        confirmed: Appointment = confirm(appointment=upcoming)
+        return confirmed
+    # Until booking's own service exists: the same transition, guarded by a conditional UPDATE.
+    Appointment.objects.filter(pk=upcoming.pk, status=AppointmentStatus.BOOKED).update(
+        status=AppointmentStatus.CONFIRMED, confirmed_at=timezone.now()
+    )
+    upcoming.refresh_from_db()
+    return upcoming
+
+
+def _booking_function(module: str, name: str) -> Callable[..., Any] | None:
+    """Booking's services and selectors, looked up when called: booking imports this module."""
+    try:
+        found = importlib.import_module(f"booking.{module}")
+    except ImportError:
+        return None
+    return getattr(found, name, None)
+
+
+def waitlist_offer_accept(*, offer: WaitlistOffer) -> Appointment | None:
+    """The first YES to a freed slot books it; the others are told it is gone.
+
+    Siblings serialise on a row lock of the freed (cancelled) visit, and a partial unique index
+    allows one accepted offer per slot, so two YESes can never both win. None: it was gone.
+    """
+    from practice.errors import DomainError
+
+    with transaction.atomic():
+        freed = Appointment.objects.select_for_update().select_related("location").get(pk=offer.freed_id)
+        offer = (
+            WaitlistOffer.objects.select_for_update()
+            .select_related("entry", "entry__patient")
+            .get(pk=offer.pk)
+        )
+        if offer.status != WaitlistOfferStatus.OPEN:
+            return offer.booked if offer.status == WaitlistOfferStatus.ACCEPTED else None
+        booked: Appointment | None = None
+        book = _booking_function("services", "appointment_book")
+        if book is not None and freed.start > timezone.now():
+            try:
+                with transaction.atomic():
+                    booked = book(
+                        patient=offer.entry.patient,
+                        surgeon=freed.surgeon,
+                        location=freed.location,
+                        appointment_type=freed.appointment_type,
+                        tier=offer.entry.tier,
+                        start=freed.start,
+                    )
+            except DomainError:
+                booked = None
+        now = timezone.now()
+        if booked is None:
+            offer.status = WaitlistOfferStatus.GONE
+            offer.answered_at = now
+            offer.save(update_fields=["status", "answered_at"])
+            return None
+        offer.status, offer.booked, offer.answered_at = WaitlistOfferStatus.ACCEPTED, booked, now
+        offer.save(update_fields=["status", "booked", "answered_at"])
+        WaitlistEntry.objects.filter(pk=offer.entry_id).update(status=WaitlistStatus.BOOKED)
+        gone = []
+        for sibling in WaitlistOffer.objects.filter(
+            freed=freed, status=WaitlistOfferStatus.OPEN
+        ).select_related("entry__patient"):
+            sibling.status, sibling.answered_at = WaitlistOfferStatus.GONE, now
+            sibling.save(update_fields=["status", "answered_at"])
+            WaitlistEntry.objects.filter(pk=sibling.entry_id, status=WaitlistStatus.OFFERED).update(
+                status=WaitlistStatus.WAITING
+            )
+            gone.append(
+                message_create(
+                    patient=sibling.entry.patient,
+                    offer=sibling,
+                    kind=MessageKind.WAITLIST_GONE,
+                    dedupe_key=f"offer:{sibling.pk}:gone",
+                    body=content.waitlist_gone(appointment=freed),
+                    due_at=now,
+                    zone=freed.location.timezone,
+                )
+            )
+        _enqueue_on_commit(_due_now(gone, now))
+    return booked
+
+
+# --- Surgeries and follow-ups --------------------------------------------------------------------
+
+
+def _plan_offset(item: str) -> relativedelta:
+    number, unit = int(item[:-1]), item[-1]
+    return {
+        "d": relativedelta(days=number),
+        "w": relativedelta(weeks=number),
+        "m": relativedelta(months=number),
+        "y": relativedelta(years=number),
+    }[unit]
+
+
+def follow_up_plan(*, performed_on: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """The windows (label, opens, closes): each opens at its offset and stays open a quarter of
+    that span (at least a week), so a 6-week visit may be booked up to about 8 weeks out."""
+    windows = []
+    for item in settings.FOLLOW_UP_PLAN:
+        opens = performed_on + _plan_offset(item)
+        span = (opens - performed_on).days
+        windows.append((item, opens, opens + dt.timedelta(days=max(7, span // 4))))
+    return windows
+
+
+def surgery_record(
+    *,
+    patient: Patient,
+    surgeon: Surgeon,
+    performed_on: dt.date,
+    procedure: str,
+    recorded_by: User | None = None,
+) -> Surgery:
+    """Record a surgery and its follow-up windows; visits already booked inside one fulfil it."""
+    if performed_on > timezone.now().date() + dt.timedelta(days=365):
+        raise InvalidInput.for_field("performed_on", "A surgery more than a year ahead is not a plan yet.")
+    with transaction.atomic():
+        surgery = Surgery.objects.create(
+            patient=patient,
+            surgeon=surgeon,
+            performed_on=performed_on,
+            procedure=procedure,
+            recorded_by=recorded_by,
+        )
+        FollowUpWindow.objects.bulk_create(
+            FollowUpWindow(surgery=surgery, label=label, opens_on=opens, closes_on=closes)
+            for label, opens, closes in follow_up_plan(performed_on=performed_on)
+        )
+        for appointment in Appointment.objects.filter(
+            patient=patient, status__in=ACTIVE_STATUSES, start__date__gt=performed_on
+        ).select_related("location"):
+            _follow_up_link(appointment=appointment)
+    return surgery
+
+
+def _follow_up_link(*, appointment: Appointment) -> None:
+    """A visit inside an open, unbooked follow-up window of the patient fulfils it."""
+    local_day = appointment.start.astimezone(zoneinfo.ZoneInfo(appointment.location.timezone)).date()
+    window = (
+        FollowUpWindow.objects.filter(
+            surgery__patient_id=appointment.patient_id,
+            appointment__isnull=True,
+            opens_on__lte=local_day,
+            closes_on__gte=local_day,
+        )
+        .order_by("opens_on")
+        .first()
+    )
+    if window is not None:
+        FollowUpWindow.objects.filter(pk=window.pk, appointment__isnull=True).update(appointment=appointment)
+
+
+def follow_ups_scan() -> int:
+    """Beat, hourly: a text for each open window with no visit booked, at most once a week and
+    up to the limit. Rows in the database, never Celery countdowns: they run two years out."""
+    now = timezone.now()
+    every = dt.timedelta(days=settings.FOLLOW_UP_REMINDER_EVERY_DAYS)
+    # The widest "today" on Earth; each window is then checked in the patient's own zone.
+    candidates = (
+        FollowUpWindow.objects.filter(
+            appointment__isnull=True,
+            opens_on__lte=now.date() + dt.timedelta(days=1),
+            closes_on__gte=now.date() - dt.timedelta(days=1),
+            reminders_sent__lt=settings.FOLLOW_UP_REMINDER_LIMIT,
+            surgery__patient__sms_opted_out_at__isnull=True,
+        )
+        .filter(Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lte=now - every))
+        .select_related("surgery__patient__preferred_location")
+    )
+    created: list[Message | None] = []
+    for window in candidates[:5000]:
+        patient = window.surgery.patient
+        zone = _zone_of(patient=patient)
+        today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+        if not window.opens_on <= today <= window.closes_on:
+            continue
+        with transaction.atomic():
+            claimed = (
+                FollowUpWindow.objects.filter(pk=window.pk, reminders_sent=window.reminders_sent)
+                .filter(appointment__isnull=True)
+                .update(reminders_sent=F("reminders_sent") + 1, last_reminded_at=now)
+            )
+            if claimed != 1:
+                continue
+            created.append(
+                message_create(
+                    patient=patient,
+                    follow_up=window,
+                    kind=MessageKind.FOLLOW_UP,
+                    dedupe_key=f"follow_up:{window.pk}:{window.reminders_sent + 1}",
+                    body=content.follow_up_due(),
+                    due_at=now,
+                    zone=zone,
+                )
+            )
+    _enqueue_on_commit(_due_now(created, now))
+    return sum(1 for message in created if message is not None)
+
+
+def worklist_item_resolve(*, item: WorklistItem) -> WorklistItem:
+    if item.resolved_at is None:
+        item.resolved_at = timezone.now()
+        item.save(update_fields=["resolved_at"])
+    return item

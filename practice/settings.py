@@ -334,5 +334,12 @@ SMS_SWEEP_GRACE_SECONDS = _sms_int("SMS_SWEEP_GRACE_SECONDS", 30, 0, 3600)
 SMS_SEND_TIMEOUT_SECONDS = _sms_int("SMS_SEND_TIMEOUT_SECONDS", 10, 1, 120)
 # How many waitlist patients are offered a freed slot at once.
 SMS_WAITLIST_OFFERS = _sms_int("SMS_WAITLIST_OFFERS", 3, 1, 50)
+# The API schema names the outbox's enums (a text's `status` and `kind`) apart from booking's.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: ignore[attr-defined]
+    {
+        "MessageStatusEnum": "notifications.models.MessageStatus",
+        "MessageKindEnum": "notifications.models.MessageKind",
+    }
+)
 # twilio-python logs every request's headers and query (phone numbers) at INFO.
 LOGGING["loggers"]["twilio.http_client"] = {"level": "WARNING"}  # type: ignore[index]

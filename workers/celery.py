@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "practice.settings")
@@ -31,6 +32,11 @@ app.conf.update(
     task_routes={"notifications.tasks.*": {"queue": "sms"}},
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
-    beat_schedule={},
+    beat_schedule={
+        # Sends what the broker lost (an outage) and reconciles rows a dead worker left.
+        "sms-sweep": {"task": "notifications.tasks.sweep", "schedule": 60.0},
+        # Follow-ups run two years out: rows scanned by beat, never countdown tasks.
+        "follow-up-scan": {"task": "notifications.tasks.scan_follow_ups", "schedule": crontab(minute="*/15")},
+    },
 )
 app.autodiscover_tasks()

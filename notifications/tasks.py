@@ -1,0 +1,25 @@
+"""Thin tasks on the `sms` queue: they take ids, call one service, and are safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notifications import services
+
+
+@shared_task(name="notifications.tasks.send_message", ignore_result=True)
+def send_message(message_id: int) -> None:
+    retry_in = services.message_send(message_id=message_id)
+    if retry_in is not None:
+        # A short countdown is safe (far below the visibility timeout); the sweep is the backstop.
+        services.message_retry_enqueue(message_id=message_id, countdown=retry_in)
+
+
+@shared_task(name="notifications.tasks.sweep", ignore_result=True)
+def sweep() -> dict[str, int]:
+    return services.messages_sweep()
+
+
+@shared_task(name="notifications.tasks.scan_follow_ups", ignore_result=True)
+def scan_follow_ups() -> int:
+    return services.follow_ups_scan()

@@ -1,0 +1,124 @@
+"""Twilio's webhooks: inbound texts and delivery status. Each request must carry a valid
+X-Twilio-Signature computed over PUBLIC_BASE_URL (what Twilio called, not the Host a proxy passed
+on); a forged or missing one is a 403 and changes nothing. Both answer TwiML.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse, QueryDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.parsers import FormParser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from notifications import services
+
+SIGNATURE_HEADER = "HTTP_X_TWILIO_SIGNATURE"
+
+
+class HasTwilioSignature(BasePermission):
+    message = "The request is not signed by Twilio."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        signature = request.META.get(SIGNATURE_HEADER, "")
+        if not signature or not settings.TWILIO_AUTH_TOKEN:
+            return False
+        url = str(settings.PUBLIC_BASE_URL).rstrip("/") + request.get_full_path()
+        return bool(RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, _form(request), signature))
+
+
+def _form(request: Request) -> QueryDict:
+    return request.data if isinstance(request.data, QueryDict) else QueryDict("")
+
+
+def twiml(reply: str = "") -> HttpResponse:
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return HttpResponse(str(response), content_type="text/xml")
+
+
+TWIML = OpenApiResponse(response=OpenApiTypes.STR, description="TwiML (text/xml): the reply, if any.")
+SIGNATURE = OpenApiParameter(
+    "X-Twilio-Signature",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Twilio's HMAC-SHA1 of PUBLIC_BASE_URL + path and the form parameters.",
+)
+
+
+class TwilioInboundApi(APIView):
+    """A patient texted the practice: STOP/START/HELP, YES or C to confirm, R to be called back;
+    anything else goes to the schedulers' worklist."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [HasTwilioSignature]
+    parser_classes = [FormParser]
+
+    @extend_schema(
+        request=inline_serializer(
+            "TwilioInbound",
+            {
+                "MessageSid": serializers.CharField(),
+                "From": serializers.CharField(),
+                "Body": serializers.CharField(),
+            },
+        ),
+        parameters=[SIGNATURE],
+        responses={200: TWIML},
+        tags=["webhooks"],
+        auth=[],
+    )
+    def post(self, request: Request) -> HttpResponse:
+        data = _form(request)
+        reply = services.inbound_receive(
+            provider_sid=str(data.get("MessageSid", "")).strip()[:64],
+            from_number=str(data.get("From", "")).strip()[:20],
+            body=str(data.get("Body", "")),
+        )
+        return twiml(reply)
+
+
+class TwilioStatusApi(APIView):
+    """Twilio reports what became of a text (queued, sent, delivered, undelivered, failed)."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [HasTwilioSignature]
+    parser_classes = [FormParser]
+
+    @extend_schema(
+        request=inline_serializer(
+            "TwilioStatus",
+            {
+                "MessageSid": serializers.CharField(),
+                "MessageStatus": serializers.CharField(),
+                "ErrorCode": serializers.CharField(required=False),
+            },
+        ),
+        parameters=[
+            SIGNATURE,
+            OpenApiParameter("message", OpenApiTypes.INT, description="Our message id, set when sending."),
+        ],
+        responses={200: TWIML},
+        tags=["webhooks"],
+        auth=[],
+    )
+    def post(self, request: Request) -> HttpResponse:
+        data = _form(request)
+        message_id = request.query_params.get("message", "")
+        services.message_status_record(
+            provider_sid=str(data.get("MessageSid", "")).strip()[:64],
+            status=str(data.get("MessageStatus", "")),
+            error_code=str(data.get("ErrorCode", "") or "").strip(),
+            message_id=int(message_id) if message_id.isdigit() else None,
+        )
+        return twiml()
