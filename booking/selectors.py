@@ -27,7 +27,7 @@ from booking.availability import (
     free_slots,
     zone,
 )
-from booking.models import ACTIVE_STATUSES, Appointment
+from booking.models import ACTIVE_STATUSES, Appointment, WaitlistEntry, WaitlistStatus
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
 from practice.models import AppointmentType, UrgencyTier
 
@@ -345,3 +345,105 @@ def appointment_conflicts(
         if reason is not None:
             conflicts.append(AppointmentConflict(appointment=appointment, reason=reason))
     return conflicts
+
+
+@dataclass(frozen=True)
+class ThirdNextAvailable:
+    """The third free slot from now for one surgeon or one location (None: fewer than three
+    within the horizon), and how many local calendar days away it is."""
+
+    slot: Slot | None
+    days: int | None
+
+
+# The third-next-available search looks this far ahead, widening in these steps (days).
+ACCESS_STEPS_DAYS = (14, 42, 120)
+
+
+def third_next_available(
+    *, appointment_type: AppointmentType, tier: UrgencyTier, now: dt.datetime | None = None
+) -> tuple[dict[int, ThirdNextAvailable], dict[int, ThirdNextAvailable]]:
+    """Third-next-available slot per surgeon and per location for `tier` (the standard access
+    measure), for every active surgeon and location with a current block. A few fixed loads."""
+    now = _now(now)
+    today = now.date() - dt.timedelta(days=1)
+    scheduled = (
+        Block.objects.filter(surgeon__is_active=True, location__is_active=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values_list("surgeon_id", "location_id")
+        .distinct()
+    )
+    pairs = list(scheduled)
+    by_surgeon: dict[int, list[Slot]] = {surgeon_id: [] for surgeon_id, _ in pairs}
+    by_location: dict[int, list[Slot]] = {location_id: [] for _, location_id in pairs}
+    cursor = now
+    for days in ACCESS_STEPS_DAYS:
+        step_end = now + dt.timedelta(days=days)
+        for slot in slots_free(
+            appointment_type=appointment_type, tier=tier, start=cursor, end=step_end, now=now
+        ):
+            for found in (
+                by_surgeon.setdefault(slot.surgeon_id, []),
+                by_location.setdefault(slot.location_id, []),
+            ):
+                if len(found) < 3:
+                    found.append(slot)
+        cursor = step_end
+        if all(len(found) >= 3 for found in [*by_surgeon.values(), *by_location.values()]):
+            break
+
+    def third(found: list[Slot]) -> ThirdNextAvailable:
+        if len(found) < 3:
+            return ThirdNextAvailable(slot=None, days=None)
+        slot = found[2]
+        tz = zone(slot.timezone)
+        return ThirdNextAvailable(
+            slot=slot, days=(slot.start.astimezone(tz).date() - now.astimezone(tz).date()).days
+        )
+
+    return (
+        {surgeon_id: third(found) for surgeon_id, found in by_surgeon.items()},
+        {location_id: third(found) for location_id, found in by_location.items()},
+    )
+
+
+def bookings_by_window(
+    *, start: dt.datetime, end: dt.datetime, location_dates: tuple[dt.date, dt.date] | None = None
+) -> dict[int, tuple[int, int]]:
+    """Per tier id, (inside, outside) its window: bookings made in [start, end) (or, with
+    `location_dates`, on those local dates at the visit's location). A rescheduled visit counts
+    once, as its latest version."""
+    rows = Appointment.objects.filter(
+        booked_at__gte=start, booked_at__lt=end, rescheduled_to__isnull=True
+    ).values_list("tier_id", "within_window", "booked_at", "location__timezone")
+    counts: dict[int, list[int]] = {}
+    for tier_id, within_window, booked_at, timezone in rows:
+        if location_dates is not None:
+            day = booked_at.astimezone(zone(timezone)).date()
+            if not location_dates[0] <= day <= location_dates[1]:
+                continue
+        tally = counts.setdefault(tier_id, [0, 0])
+        tally[0 if within_window else 1] += 1
+    return {tier_id: (inside, outside) for tier_id, (inside, outside) in counts.items()}
+
+
+def waitlist_matches(*, appointment: Appointment) -> list[WaitlistEntry]:
+    """Waiting entries the slot `appointment` held would suit, most urgent tier first, then oldest.
+
+    Same visit type; the entry's surgeon and location, when given, match; the visit's local date
+    (at its location) lies within the entry's dates; never the patient who gave the slot up.
+    """
+    day = appointment.start.astimezone(zone(appointment.location.timezone)).date()
+    return list(
+        WaitlistEntry.objects.filter(
+            status=WaitlistStatus.WAITING,
+            appointment_type_id=appointment.appointment_type_id,
+            earliest_date__lte=day,
+            latest_date__gte=day,
+        )
+        .filter(Q(surgeon__isnull=True) | Q(surgeon_id=appointment.surgeon_id))
+        .filter(Q(location__isnull=True) | Q(location_id=appointment.location_id))
+        .exclude(patient_id=appointment.patient_id)
+        .select_related("patient", "tier")
+        .order_by("-tier__rank", "created_at", "id")
+    )

@@ -7,7 +7,6 @@ from typing import Any
 from rest_framework import serializers
 
 from booking.availability import CONFLICT_REASONS, Slot
-from booking.models import AppointmentStatus
 
 
 class SlotSerializer(serializers.Serializer):
@@ -42,7 +41,9 @@ class AppointmentConflictSerializer(serializers.Serializer):
     location = serializers.IntegerField(source="appointment.location_id")
     start = serializers.DateTimeField(source="appointment.start")
     end = serializers.DateTimeField(source="appointment.end")
-    status = serializers.ChoiceField(source="appointment.status", choices=AppointmentStatus.choices)
+    status = serializers.CharField(
+        source="appointment.status", help_text="booked, confirmed, checked_in or completed (active statuses)."
+    )
     reason = serializers.ChoiceField(
         choices=CONFLICT_REASONS,
         help_text="closure, time_off, outside_hours or outside_blocks (the first that applies).",

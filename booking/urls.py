@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
-from booking.apis import appointments, patients, waitlist
+from booking.apis import appointments, conflicts, patients, reports, slots, waitlist
 
 router = SimpleRouter()
 router.register("patients", patients.PatientViewSet, basename="patient")
@@ -9,6 +9,10 @@ router.register("appointments", appointments.AppointmentViewSet, basename="appoi
 router.register("waitlist", waitlist.WaitlistEntryViewSet, basename="waitlist-entry")
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("slots/", slots.SlotListApi.as_view(), name="slot-list"),
+    path("slots/earliest/", slots.SlotEarliestApi.as_view(), name="slot-earliest"),
+    path("reports/access/", reports.AccessReportApi.as_view(), name="report-access"),
+    path("conflicts/", conflicts.ConflictListApi.as_view(), name="conflict-list"),
     path(
         "appointments/<int:pk>/confirm/",
         appointments.AppointmentConfirmApi.as_view(),

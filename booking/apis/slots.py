@@ -1,0 +1,237 @@
+"""Slot search: every free slot in a range, and the earliest slots for a tier."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from booking.availability import Slot, zone
+from booking.selectors import slots_earliest, slots_free, tier_window_end
+from booking.serializers import SlotSerializer, slot_data
+from locations.models import Location
+from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.permissions import IsScheduler
+
+MAX_RANGE_DAYS = 62
+MAX_EARLIEST_LIMIT = 50
+
+# An unencoded "+" in a query string arrives as a space: "08:00:00 01:00" meant "+01:00".
+_SPACED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class DateOrInstantField(serializers.Field):
+    """A date (YYYY-MM-DD: a whole local day at each location) or an ISO 8601 instant with an
+    offset. A time without an offset is refused: which zone it meant is a guess."""
+
+    default_error_messages = {
+        "invalid": "Use a date (YYYY-MM-DD) or an ISO 8601 date-time with an offset.",
+        "naive": "Include a UTC offset (for example 2027-03-01T08:00:00-06:00 or ...Z).",
+    }
+
+    def to_internal_value(self, data: Any) -> dt.date | dt.datetime:
+        text = _SPACED_OFFSET.sub(r"+\1", str(data).strip())
+        try:
+            # parse_datetime would read a bare date as midnight: dates are whole local days.
+            if _DATE_ONLY.match(text):
+                day = parse_date(text)
+                if day is None:
+                    self.fail("invalid")
+                return day
+            moment = parse_datetime(text)
+        except ValueError:
+            self.fail("invalid")
+        if moment is None:
+            self.fail("invalid")
+        if moment.tzinfo is None:
+            self.fail("naive")
+        return moment
+
+    def to_representation(self, value: Any) -> str:
+        return value.isoformat()
+
+
+class SlotFilterSerializer(serializers.Serializer):
+    """What both slot searches share: the type, and optionally one surgeon or one location."""
+
+    appointment_type = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=AppointmentType.objects.filter(is_active=True),
+        help_text="Appointment type code.",
+    )
+    surgeon = serializers.PrimaryKeyRelatedField(
+        queryset=Surgeon.objects.all(), required=False, help_text="Only this surgeon."
+    )
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.all(), required=False, help_text="Only this location."
+    )
+
+
+class RangeSerializer(serializers.Serializer):
+    """start..end: both dates (inclusive, each location's local days) or both instants (end
+    exclusive); at most 62 days."""
+
+    start = DateOrInstantField(help_text="Date (YYYY-MM-DD) or ISO 8601 instant with offset.")
+    end = DateOrInstantField(help_text="Date (inclusive) or ISO 8601 instant with offset (exclusive).")
+
+    max_days = MAX_RANGE_DAYS
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs["start"], attrs["end"]
+        if isinstance(start, dt.datetime) != isinstance(end, dt.datetime):
+            raise serializers.ValidationError(
+                {"end": "Give start and end both as dates or both as date-times."}
+            )
+        if start > end:
+            raise serializers.ValidationError({"end": "end must not be before start."})
+        days = (end - start).days + (0 if isinstance(start, dt.datetime) else 1)
+        if (end - start) > dt.timedelta(days=self.max_days) or days > self.max_days:
+            raise serializers.ValidationError({"end": f"The range may span at most {self.max_days} days."})
+        return attrs
+
+
+def instants(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """A range as UTC instants. Dates are padded to cover that local day in every zone (UTC-12
+    to UTC+14); callers keep only each location's own dates."""
+    if isinstance(start, dt.datetime) and isinstance(end, dt.datetime):
+        return start, end
+    first = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC) - dt.timedelta(hours=14)
+    last = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC) + dt.timedelta(hours=12)
+    return first, last
+
+
+class SlotSearchSerializer(SlotFilterSerializer, RangeSerializer):
+    tier = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=UrgencyTier.objects.all(),
+        required=False,
+        help_text="Urgency tier code; without one, the request has the lowest rank.",
+    )
+
+
+class SlotListApi(APIView):
+    """Free slots ordered by start. Slots held for a more urgent tier are left out until their
+    release; each slot names the tier it is still held for, if any."""
+
+    permission_classes = [IsScheduler]
+
+    @extend_schema(
+        parameters=[SlotSearchSerializer], responses={200: SlotSerializer(many=True)}, tags=["slots"]
+    )
+    def get(self, request: Request) -> Response:
+        params = SlotSearchSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        start, end = instants(data["start"], data["end"])
+        slots = slots_free(
+            appointment_type=data["appointment_type"],
+            tier=data.get("tier"),
+            start=start,
+            end=end,
+            surgeon_ids=[data["surgeon"].id] if "surgeon" in data else None,
+            location_ids=[data["location"].id] if "location" in data else None,
+            location_dates=None if isinstance(data["start"], dt.datetime) else (data["start"], data["end"]),
+        )
+        return Response([slot_data(slot) for slot in slots])
+
+
+class SlotEarliestSerializer(SlotFilterSerializer):
+    tier = serializers.SlugRelatedField(
+        slug_field="code", queryset=UrgencyTier.objects.all(), help_text="Urgency tier code."
+    )
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_EARLIEST_LIMIT, default=5, help_text="How many slots (default 5)."
+    )
+
+
+class SlotEarliestApi(APIView):
+    """The earliest slots for a tier across every matching surgeon and location, each marked
+    inside or outside the tier's window. With none inside the window, `within_window` is false
+    and the earliest slots after it are still listed."""
+
+    permission_classes = [IsScheduler]
+
+    class OutputSerializer(serializers.Serializer):
+        tier = serializers.CharField()
+        window_ends = serializers.DateTimeField(
+            help_text="When the tier's window closes (the end of its last day; the latest across "
+            "the locations searched, each slot is judged by its own location's)."
+        )
+        within_window = serializers.BooleanField(help_text="Whether any slot lies inside the window.")
+        message = serializers.CharField()
+        slots = inline_serializer(
+            "EarliestSlot",
+            {
+                "surgeon": serializers.IntegerField(),
+                "location": serializers.IntegerField(),
+                "start": serializers.DateTimeField(),
+                "end": serializers.DateTimeField(),
+                "reserved_for_tier": serializers.CharField(allow_null=True),
+                "within_window": serializers.BooleanField(),
+            },
+            many=True,
+        )
+
+    @extend_schema(parameters=[SlotEarliestSerializer], responses={200: OutputSerializer}, tags=["slots"])
+    def get(self, request: Request) -> Response:
+        params = SlotEarliestSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        tier: UrgencyTier = data["tier"]
+        now = timezone.now()
+        slots = slots_earliest(
+            appointment_type=data["appointment_type"],
+            tier=tier,
+            surgeon_ids=[data["surgeon"].id] if "surgeon" in data else None,
+            location_ids=[data["location"].id] if "location" in data else None,
+            limit=data["limit"],
+            now=now,
+        )
+        return Response(earliest_answer(tier=tier, slots=slots, location=data.get("location"), now=now))
+
+
+def earliest_answer(
+    *, tier: UrgencyTier, slots: list[Slot], location: Location | None, now: dt.datetime
+) -> dict[str, Any]:
+    """The earliest-slots answer: each slot judged against its own location's window."""
+    zones = (
+        {location.id: location.timezone}
+        if location is not None
+        else dict(Location.objects.filter(is_active=True).values_list("id", "timezone"))
+    )
+    zones.update({slot.location_id: slot.timezone for slot in slots})
+    ends = {
+        location_id: tier_window_end(tier=tier, timezone=name, now=now) for location_id, name in zones.items()
+    }
+    latest_location = max(ends, key=lambda key: ends[key]) if ends else None
+    window_ends = (
+        ends[latest_location].astimezone(zone(zones[latest_location]))
+        if latest_location is not None
+        else tier_window_end(tier=tier, timezone="UTC", now=now)
+    )
+    rendered = [{**slot_data(slot), "within_window": slot.start < ends[slot.location_id]} for slot in slots]
+    within = any(item["within_window"] for item in rendered)
+    if within:
+        message = f"Slots inside the {tier.code} window."
+    elif slots:
+        message = f"No slot inside the {tier.code} window; the earliest after it are listed."
+    else:
+        message = "No slot found in the next year."
+    return {
+        "tier": tier.code,
+        "window_ends": window_ends.isoformat(),
+        "within_window": within,
+        "message": message,
+        "slots": rendered,
+    }
