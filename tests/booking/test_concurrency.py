@@ -1,0 +1,132 @@
+"""Racing requests on real PostgreSQL connections, one thread each: exactly one booking wins.
+
+These commit for real (transaction=True), so the exclusion constraints and the unique index on
+idempotency keys are what decides, as in production.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from booking.models import ACTIVE_STATUSES, Appointment
+from booking.services import PatientUnavailable, SlotUnavailable
+from tests.factories import (
+    AppointmentTypeFactory,
+    BlockFactory,
+    BookablePractice,
+    PatientFactory,
+    SchedulerFactory,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+RACERS = 8
+
+
+def race(requests: list[Callable[[APIClient], Any]]) -> list[Any]:
+    """Run each request in its own thread with its own connection, released together."""
+    scheduler = SchedulerFactory()
+    barrier = threading.Barrier(len(requests))
+    responses: list[Any] = [None] * len(requests)
+
+    def run(index: int) -> None:
+        try:
+            client = APIClient()
+            client.force_authenticate(scheduler)
+            barrier.wait(timeout=10)
+            responses[index] = requests[index](client)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return responses
+
+
+def booking(practice: BookablePractice, start: dt.datetime, **overrides: Any) -> dict[str, Any]:
+    return {
+        "patient": practice.patient.id,
+        "surgeon": practice.surgeon.id,
+        "location": practice.location.id,
+        "appointment_type": practice.visit.code,
+        "tier": "standard",
+        "start": start.isoformat(),
+        **overrides,
+    }
+
+
+def book(body: dict[str, Any], **headers: str) -> Callable[[APIClient], Any]:
+    return lambda client: client.post("/api/v1/appointments/", body, **headers)
+
+
+def outcome(responses: list[Any]) -> Counter[int]:
+    return Counter(response.status_code for response in responses)
+
+
+def test_racing_bookings_of_one_slot_book_it_once(bookable: BookablePractice) -> None:
+    patients = PatientFactory.create_batch(RACERS)
+    responses = race([book(booking(bookable, bookable.at(9), patient=patient.id)) for patient in patients])
+    assert outcome(responses) == {201: 1, 409: RACERS - 1}
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {SlotUnavailable.code}
+    assert Appointment.objects.filter(surgeon=bookable.surgeon, status__in=ACTIVE_STATUSES).count() == 1
+
+
+def test_racing_bookings_of_overlapping_slots_book_one(bookable: BookablePractice) -> None:
+    hour_long = AppointmentTypeFactory(code="new-consultation", duration_minutes=60)
+    patients = PatientFactory.create_batch(RACERS)
+    starts = [bookable.at(9, minute) for minute in (0, 15, 30, 45)]
+    responses = race(
+        [
+            book(booking(bookable, starts[index % 4], patient=patient.id, appointment_type=hour_long.code))
+            for index, patient in enumerate(patients)
+        ]
+    )
+    assert outcome(responses) == {201: 1, 409: RACERS - 1}
+    assert Appointment.objects.filter(surgeon=bookable.surgeon, status__in=ACTIVE_STATUSES).count() == 1
+
+
+def test_one_patient_raced_into_two_surgeons_at_once_is_booked_once(bookable: BookablePractice) -> None:
+    surgeons = [bookable.surgeon] + [
+        BlockFactory(location=bookable.location, weekday=0, start=dt.time(8), end=dt.time(12)).surgeon
+        for _ in range(RACERS - 1)
+    ]
+    responses = race([book(booking(bookable, bookable.at(9), surgeon=surgeon.id)) for surgeon in surgeons])
+    assert outcome(responses) == {201: 1, 409: RACERS - 1}
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {PatientUnavailable.code}
+    assert Appointment.objects.filter(patient=bookable.patient).count() == 1
+
+
+def test_racing_retries_with_one_idempotency_key_book_once_and_all_see_it(bookable: BookablePractice) -> None:
+    body = booking(bookable, bookable.at(9))
+    responses = race([book(body, HTTP_IDEMPOTENCY_KEY="one-click") for _ in range(RACERS)])
+    assert outcome(responses) == {201: RACERS}
+    assert len({response.json()["id"] for response in responses}) == 1
+    assert Appointment.objects.count() == 1
+
+
+def test_racing_cancel_and_reschedule_leave_one_consistent_outcome(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    created = scheduler_client.post("/api/v1/appointments/", booking(bookable, bookable.at(9)))
+    url = f"/api/v1/appointments/{created.json()['id']}"
+    responses = race(
+        [
+            lambda client: client.post(f"{url}/cancel/", {"reason": "Patient called"}),
+            lambda client: client.post(f"{url}/reschedule/", {"start": bookable.at(10).isoformat()}),
+        ]
+    )
+    assert sorted(response.status_code for response in responses) in ([200, 409], [201, 409])
+    assert Appointment.objects.filter(patient=bookable.patient, status__in=ACTIVE_STATUSES).count() == (
+        1 if responses[1].status_code == 201 else 0
+    )
