@@ -46,6 +46,19 @@ class LocationForm(forms.ModelForm):
         return value
 
 
+class OpeningHoursForm(forms.ModelForm):
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens", "closes"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if all(data.get(field) is not None for field in ("weekday", "opens", "closes")):
+            for _, field, message in hours_errors([Interval(data["weekday"], data["opens"], data["closes"])]):
+                self.add_error(field, message)
+        return data
+
+
 class OpeningHoursFormSet(forms.BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
@@ -60,6 +73,7 @@ class OpeningHoursFormSet(forms.BaseInlineFormSet):
 
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
+    form = OpeningHoursForm
     formset = OpeningHoursFormSet
     extra = 0
 

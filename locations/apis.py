@@ -8,11 +8,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from booking.selectors import appointment_conflicts
+from booking.serializers import AppointmentConflictSerializer
 from locations.models import Block, Closure, Location, TimeOff
 from locations.selectors import (
     BlockFilter,
@@ -27,10 +29,15 @@ from locations.selectors import (
 )
 from locations.serializers import (
     BlockSerializer,
+    BlockWithConflictsSerializer,
     ClosureSerializer,
+    ClosureWithConflictsSerializer,
+    ConflictsSerializer,
     HoursIntervalSerializer,
+    HoursReplaceOutputSerializer,
     LocationSerializer,
     TimeOffSerializer,
+    TimeOffWithConflictsSerializer,
 )
 from locations.services import (
     Interval,
@@ -75,9 +82,6 @@ class LocationHoursApi(APIView):
 
     permission_classes = [SchedulerReadsAdministratorWrites]
 
-    class OutputSerializer(serializers.Serializer):
-        hours = HoursIntervalSerializer(many=True)
-
     @extend_schema(responses={200: HoursIntervalSerializer(many=True)}, tags=["locations"])
     def get(self, request: Request, location_id: int) -> Response:
         location = get_object_or_404(Location, pk=location_id)
@@ -85,7 +89,7 @@ class LocationHoursApi(APIView):
 
     @extend_schema(
         request=HoursIntervalSerializer(many=True),
-        responses={200: OutputSerializer},
+        responses={200: HoursReplaceOutputSerializer},
         description="Replaces the whole week atomically: one bad interval and nothing changes.",
         tags=["locations"],
     )
@@ -95,7 +99,13 @@ class LocationHoursApi(APIView):
         serializer.is_valid(raise_exception=True)
         intervals = [Interval(**item) for item in serializer.validated_data]
         hours = location_hours_replace(location=location, intervals=intervals)
-        return Response({"hours": HoursIntervalSerializer(hours, many=True).data})
+        conflicts = appointment_conflicts(location_id=location.pk)
+        return Response(
+            {
+                "hours": HoursIntervalSerializer(hours, many=True).data,
+                "conflicts": AppointmentConflictSerializer(conflicts, many=True).data,
+            }
+        )
 
 
 class _UnderParent(ServiceViewSet):
@@ -111,12 +121,23 @@ class _UnderParent(ServiceViewSet):
     def children(self) -> QuerySet[Any]:
         raise NotImplementedError
 
+    def response_data(self, instance: Any) -> Any:
+        """The object, with the visits the change left outside availability (nothing is cancelled)."""
+        data = dict(self.get_serializer(instance).data)
+        data["conflicts"] = self.conflicts_data()
+        return data
+
+    def conflicts_data(self) -> Any:
+        conflicts = appointment_conflicts(**{self.parent_kwarg: self.parent.pk})
+        return AppointmentConflictSerializer(conflicts, many=True).data
+
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no URL kwargs
             return self.serializer_class.Meta.model.objects.none()  # type: ignore[union-attr]  # ModelSerializers only
         return self.children()
 
 
+@extend_schema_view(create=extend_schema(responses={201: ClosureWithConflictsSerializer}))
 @extend_schema(tags=["locations"])
 class ClosureViewSet(_UnderParent):
     serializer_class = ClosureSerializer
@@ -134,6 +155,15 @@ class ClosureViewSet(_UnderParent):
         closure_delete(closure=instance)
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: BlockWithConflictsSerializer}),
+    update=extend_schema(responses={200: BlockWithConflictsSerializer}),
+    partial_update=extend_schema(responses={200: BlockWithConflictsSerializer}),
+    destroy=extend_schema(
+        responses={200: ConflictsSerializer},
+        description="Answers 200 with the visits the removed block leaves outside availability.",
+    ),
+)
 @extend_schema(tags=["surgeons"])
 class BlockViewSet(_UnderParent):
     serializer_class = BlockSerializer
@@ -153,7 +183,12 @@ class BlockViewSet(_UnderParent):
     def service_delete(self, instance: Block) -> None:
         block_delete(block=instance)
 
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        block_delete(block=self.get_object())
+        return Response({"conflicts": self.conflicts_data()}, status=status.HTTP_200_OK)
 
+
+@extend_schema_view(create=extend_schema(responses={201: TimeOffWithConflictsSerializer}))
 @extend_schema(tags=["surgeons"])
 class TimeOffViewSet(_UnderParent):
     serializer_class = TimeOffSerializer

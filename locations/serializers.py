@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
+from booking.serializers import AppointmentConflictSerializer
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
 from practice.models import UrgencyTier
 
@@ -95,3 +96,41 @@ class TimeOffSerializer(serializers.ModelSerializer):
         model = TimeOff
         fields = ["id", "surgeon", "start", "end", "reason"]
         read_only_fields = ["surgeon"]
+
+
+# --- Write answers: the object, plus the booked visits the change left outside availability ----
+
+_CONFLICTS_HELP = (
+    "Booked future visits that now fall outside availability (nothing is cancelled): "
+    "schedulers move them; GET /api/v1/conflicts/ lists them all."
+)
+
+
+class HoursReplaceOutputSerializer(serializers.Serializer):
+    hours = HoursIntervalSerializer(many=True)
+    conflicts = AppointmentConflictSerializer(many=True, help_text=_CONFLICTS_HELP)
+
+
+class ClosureWithConflictsSerializer(ClosureSerializer):
+    conflicts = AppointmentConflictSerializer(many=True, read_only=True, help_text=_CONFLICTS_HELP)
+
+    class Meta(ClosureSerializer.Meta):
+        fields = [*ClosureSerializer.Meta.fields, "conflicts"]
+
+
+class BlockWithConflictsSerializer(BlockSerializer):
+    conflicts = AppointmentConflictSerializer(many=True, read_only=True, help_text=_CONFLICTS_HELP)
+
+    class Meta(BlockSerializer.Meta):
+        fields = [*BlockSerializer.Meta.fields, "conflicts"]
+
+
+class TimeOffWithConflictsSerializer(TimeOffSerializer):
+    conflicts = AppointmentConflictSerializer(many=True, read_only=True, help_text=_CONFLICTS_HELP)
+
+    class Meta(TimeOffSerializer.Meta):
+        fields = [*TimeOffSerializer.Meta.fields, "conflicts"]
+
+
+class ConflictsSerializer(serializers.Serializer):
+    conflicts = AppointmentConflictSerializer(many=True, help_text=_CONFLICTS_HELP)

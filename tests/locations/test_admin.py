@@ -1,0 +1,228 @@
+"""The Django admin saves what the API accepts and shows on the form what the API refuses."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from practice.models import Surgeon
+from tests.factories import BlockFactory, LocationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_site(administrator: User) -> Client:
+    client = Client()
+    client.force_login(administrator)
+    return client
+
+
+def _management(prefix: str, total: int, initial: int = 0) -> dict[str, str]:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def _location_form(
+    hours: list[tuple[int, str, str]], closures: list[dict[str, str]] | None = None, **fields: str
+):
+    data = {
+        "name": "Lakeside Spine Naperville",
+        "address": "1 Main St, Naperville, IL",
+        "phone": "+16305550177",
+        "timezone": "America/Chicago",
+        "is_active": "on",
+        **fields,
+        **_management("hours", len(hours)),
+        **_management("closures", len(closures or [])),
+    }
+    for index, (weekday, opens, closes) in enumerate(hours):
+        data |= {
+            f"hours-{index}-weekday": str(weekday),
+            f"hours-{index}-opens": opens,
+            f"hours-{index}-closes": closes,
+        }
+    for index, closure in enumerate(closures or []):
+        data |= {f"closures-{index}-{key}": value for key, value in closure.items()}
+    return data
+
+
+def _surgeon_form(
+    blocks: list[dict[str, str]], time_off: list[dict[str, str]] | None = None
+) -> dict[str, str]:
+    data = {
+        "first_name": "Maya",
+        "last_name": "Okafor",
+        "display_name": "Dr. Maya Okafor",
+        "specialties": '["cervical spine"]',
+        "is_active": "on",
+        **_management("blocks", len(blocks)),
+        **_management("time_off", len(time_off or [])),
+    }
+    for index, block in enumerate(blocks):
+        data |= {f"blocks-{index}-{key}": value for key, value in block.items()}
+    for index, row in enumerate(time_off or []):
+        data |= {f"time_off-{index}-{key}": value for key, value in row.items()}
+    return data
+
+
+def _block(location: Location, weekday: int = 0, start: str = "08:00", end: str = "12:00") -> dict[str, str]:
+    return {
+        "location": str(location.pk),
+        "weekday": str(weekday),
+        "start": start,
+        "end": end,
+        "valid_from": "2027-01-01",
+        "release_hours_before": "48",
+    }
+
+
+def test_the_admin_saves_a_location_with_a_lunch_break_and_a_closure(admin_site: Client) -> None:
+    data = _location_form(
+        [(0, "08:00", "12:00"), (0, "13:00", "17:00")],
+        [{"start_date": "2027-07-05", "end_date": "2027-07-05", "reason": "Independence Day (observed)"}],
+    )
+    response = admin_site.post("/admin/locations/location/add/", data)
+    assert response.status_code == 302
+    location = Location.objects.get()
+    assert location.hours.count() == 2
+    assert location.closures.count() == 1
+
+
+def test_the_admin_refuses_a_bad_time_zone_on_the_form(admin_site: Client) -> None:
+    response = admin_site.post("/admin/locations/location/add/", _location_form([], timezone="Chicago"))
+    assert response.status_code == 200
+    assert "is not an IANA time zone" in response.content.decode()
+    assert not Location.objects.exists()
+
+
+def test_the_admin_refuses_overlapping_hours_on_the_form(admin_site: Client) -> None:
+    data = _location_form([(0, "08:00", "17:00"), (0, "12:00", "18:00")])
+    response = admin_site.post("/admin/locations/location/add/", data)
+    assert response.status_code == 200
+    assert "Overlaps 08:00-17:00 on the same day." in response.content.decode()
+    assert not OpeningHours.objects.exists()
+
+
+def test_the_admin_refuses_hours_that_close_before_they_open(admin_site: Client) -> None:
+    response = admin_site.post("/admin/locations/location/add/", _location_form([(2, "17:00", "08:00")]))
+    assert response.status_code == 200
+    assert "Closing time must be after opening time." in response.content.decode()
+    assert not Location.objects.exists()
+
+
+def test_the_admin_refuses_a_closure_ending_before_it_starts(admin_site: Client) -> None:
+    closure = {"start_date": "2027-07-09", "end_date": "2027-07-05", "reason": "Renovation"}
+    response = admin_site.post("/admin/locations/location/add/", _location_form([], [closure]))
+    assert response.status_code == 200
+    assert "must not end before it starts" in response.content.decode()
+    assert not Closure.objects.exists()
+
+
+def test_the_admin_changes_an_existing_location(admin_site: Client) -> None:
+    location = LocationFactory()
+    data = _location_form([(1, "09:00", "15:00")], name="Renamed clinic")
+    response = admin_site.post(f"/admin/locations/location/{location.pk}/change/", data)
+    assert response.status_code == 302
+    location.refresh_from_db()
+    assert location.name == "Renamed clinic"
+    assert list(location.hours.values_list("weekday", flat=True)) == [1]
+
+
+def test_the_admin_saves_a_surgeon_working_at_two_locations(admin_site: Client) -> None:
+    first, second = LocationFactory(), LocationFactory()
+    time_off = [
+        {
+            "start_0": "2027-03-01",
+            "start_1": "08:00",
+            "end_0": "2027-03-05",
+            "end_1": "17:00",
+            "reason": "Conference",
+        }
+    ]
+    data = _surgeon_form([_block(first, 0), _block(second, 1)], time_off)
+    response = admin_site.post("/admin/practice/surgeon/add/", data)
+    assert response.status_code == 302
+    surgeon = Surgeon.objects.get()
+    assert surgeon.blocks.count() == 2
+    assert TimeOff.objects.filter(surgeon=surgeon).count() == 1
+
+
+def test_the_admin_refuses_two_blocks_at_once_on_the_surgeon_form(admin_site: Client) -> None:
+    first, second = LocationFactory(), LocationFactory()
+    data = _surgeon_form([_block(first, 0, "08:00", "12:00"), _block(second, 0, "11:00", "15:00")])
+    response = admin_site.post("/admin/practice/surgeon/add/", data)
+    assert response.status_code == 200
+    assert "Overlaps the block 08:00-12:00" in response.content.decode()
+    assert not Surgeon.objects.exists()
+
+
+def test_the_admin_refuses_a_block_ending_before_it_starts(admin_site: Client) -> None:
+    data = _surgeon_form([_block(LocationFactory(), 0, "12:00", "08:00")])
+    response = admin_site.post("/admin/practice/surgeon/add/", data)
+    assert response.status_code == 200
+    assert "The block must end after it starts." in response.content.decode()
+    assert not Block.objects.exists()
+
+
+def test_the_admin_refuses_time_off_ending_before_it_starts(admin_site: Client) -> None:
+    time_off = [
+        {"start_0": "2027-03-05", "start_1": "08:00", "end_0": "2027-03-01", "end_1": "08:00", "reason": "x"}
+    ]
+    response = admin_site.post("/admin/practice/surgeon/add/", _surgeon_form([], time_off))
+    assert response.status_code == 200
+    assert "Time off must end after it starts." in response.content.decode()
+    assert not TimeOff.objects.exists()
+
+
+def test_the_block_page_refuses_a_block_overlapping_one_at_another_location(admin_site: Client) -> None:
+    existing = BlockFactory(weekday=3, start="08:00", end="12:00", valid_from="2027-01-01")
+    data = {"surgeon": str(existing.surgeon_id), **_block(LocationFactory(), 3, "10:00", "14:00")}
+    response = admin_site.post("/admin/locations/block/add/", data)
+    assert response.status_code == 200
+    assert "The surgeon already works Thursday 08:00-12:00" in response.content.decode()
+    assert Block.objects.count() == 1
+
+
+def test_the_block_page_saves_a_block_that_fits(admin_site: Client) -> None:
+    existing = BlockFactory(weekday=3, start="08:00", end="12:00", valid_from="2027-01-01")
+    data = {"surgeon": str(existing.surgeon_id), **_block(LocationFactory(), 3, "12:00", "16:00")}
+    assert admin_site.post("/admin/locations/block/add/", data).status_code == 302
+    assert Block.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/locations/location/",
+        "/admin/locations/location/?is_active__exact=1&q=Clinic",
+        "/admin/practice/surgeon/?is_active__exact=1&q=Dr",
+        "/admin/locations/block/?location__id__exact=1",
+        "/admin/locations/closure/",
+        "/admin/locations/timeoff/",
+        "/admin/locations/openinghours/",
+        "/admin/practice/appointmenttype/",
+        "/admin/practice/urgencytier/",
+    ],
+)
+def test_the_admin_lists_search_and_filter(admin_site: Client, url: str) -> None:
+    BlockFactory()
+    assert admin_site.get(url).status_code == 200
+
+
+def test_the_admin_shows_a_locations_history(admin_site: Client) -> None:
+    location = LocationFactory()
+    response = admin_site.get(f"/admin/locations/location/{location.pk}/history/")
+    assert response.status_code == 200
+
+
+def test_a_scheduler_cannot_use_the_admin(scheduler: User) -> None:
+    client = Client()
+    client.force_login(scheduler)
+    assert client.get("/admin/locations/location/").status_code == 302
