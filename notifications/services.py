@@ -210,8 +210,14 @@ def _suppress_pending(queryset: Any, reason: str) -> int:
     )
 
 
+def _fresh_patient(appointment: Appointment) -> None:
+    # The caller's Patient may predate a STOP that arrived since it was loaded.
+    appointment.patient.refresh_from_db(fields=["phone", "sms_consent", "sms_opted_out_at"])
+
+
 def _visit_messages(*, appointment: Appointment, kind: str, now: dt.datetime) -> list[Message]:
     """The notice of `kind` (confirmation or moved) now, and the reminders before the visit."""
+    _fresh_patient(appointment)
     zone = appointment.location.timezone
     stamp = int(appointment.start.timestamp())
     created = [
@@ -271,6 +277,7 @@ def appointment_cancelled(*, appointment: Appointment) -> None:
     now = timezone.now()
     _suppress_pending(Message.objects.filter(appointment_id=appointment.pk), SuppressedReason.VISIT_CHANGED)
     FollowUpWindow.objects.filter(appointment_id=appointment.pk).update(appointment=None)
+    _fresh_patient(appointment)
     notice = message_create(
         patient=appointment.patient,
         appointment=appointment,

@@ -79,8 +79,11 @@ def fake_twilio(fake_twilio_server: FakeTwilio, settings: Any) -> FakeTwilio:
     return fake_twilio_server
 
 
-def signed_post(client: APIClient, path: str, data: dict[str, str], *, token: str = AUTH_TOKEN) -> Any:
-    url = f"{settings.PUBLIC_BASE_URL}{path}"
+def signed_post(
+    client: APIClient, path: str, data: dict[str, str], *, token: str = AUTH_TOKEN, base: str | None = None
+) -> Any:
+    """POST a form as Twilio would, signed with `token` for the URL `base` + `path`."""
+    url = f"{base or settings.PUBLIC_BASE_URL}{path}"
     signature = RequestValidator(token).compute_signature(url, data)
     return client.post(
         path,

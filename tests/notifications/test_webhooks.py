@@ -1,0 +1,249 @@
+"""Twilio's webhooks: signed inbound texts (STOP, START, HELP, YES, C, R, anything else) and
+delivery status callbacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from booking.models import Appointment, AppointmentStatus, Patient
+from notifications import services
+from notifications.models import (
+    InboundMessage,
+    Message,
+    MessageKind,
+    MessageStatus,
+    SuppressedReason,
+    WorklistItem,
+)
+from notifications.transports import SentSms
+from tests.factories import AppointmentFactory, PatientFactory
+from tests.notifications.conftest import MONDAY_MORNING, signed_post, text_from
+
+pytestmark = pytest.mark.django_db
+
+VISIT = dt.datetime(2027, 3, 8, 16, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def monday() -> Any:
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        yield
+
+
+def _sweep_a_minute_later() -> None:
+    with time_machine.travel(MONDAY_MORNING + dt.timedelta(minutes=1), tick=False):
+        services.messages_sweep()
+
+
+@pytest.fixture
+def visit() -> Appointment:
+    appointment = AppointmentFactory(start=VISIT)
+    services.appointment_booked(appointment=appointment)
+    return appointment
+
+
+def test_a_forged_signature_is_refused_and_changes_nothing(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    data = {"MessageSid": "SMFORGED", "From": str(visit.patient.phone), "Body": "STOP"}
+    response = signed_post(anonymous_client, "/webhooks/twilio/inbound/", data, token="not-the-token")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+    assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is None
+    assert not InboundMessage.objects.exists()
+
+
+def test_a_missing_signature_is_refused(anonymous_client: APIClient, visit: Appointment) -> None:
+    response = anonymous_client.post(
+        "/webhooks/twilio/inbound/",
+        f"MessageSid=SM1&From={visit.patient.phone}&Body=STOP".replace("+", "%2B"),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 403
+    assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is None
+
+
+def test_a_signature_for_another_url_is_refused(anonymous_client: APIClient, visit: Appointment) -> None:
+    # Signed for the Host this request claims, not the PUBLIC_BASE_URL Twilio calls.
+    data = {"MessageSid": "SM2", "From": str(visit.patient.phone), "Body": "STOP"}
+    response = signed_post(anonymous_client, "/webhooks/twilio/inbound/", data, base="http://testserver")
+    assert response.status_code == 403
+    assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is None
+
+
+def test_stop_opts_the_patient_out_and_a_later_reminder_is_suppressed(
+    anonymous_client: APIClient, visit: Appointment, outbox: list[SentSms]
+) -> None:
+    response = text_from(anonymous_client, visit.patient, "  stop ")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/xml")
+    assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is not None
+    with time_machine.travel(VISIT - dt.timedelta(hours=23), tick=False):
+        services.messages_sweep()
+    assert outbox == []
+    reminders = Message.objects.filter(appointment=visit, kind=MessageKind.REMINDER)
+    assert {(m.status, m.suppressed_reason) for m in reminders} == {
+        (MessageStatus.SUPPRESSED, SuppressedReason.OPTED_OUT)
+    }
+
+
+@pytest.mark.parametrize("word", ["STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "OptOut"])
+def test_every_twilio_opt_out_word_opts_out(
+    anonymous_client: APIClient, visit: Appointment, word: str
+) -> None:
+    text_from(anonymous_client, visit.patient, word)
+    assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is not None
+
+
+def test_a_visit_booked_after_stop_is_recorded_but_not_texted(
+    anonymous_client: APIClient, visit: Appointment, outbox: list[SentSms]
+) -> None:
+    text_from(anonymous_client, visit.patient, "STOP")
+    later = AppointmentFactory(patient=visit.patient, start=VISIT + dt.timedelta(days=3))
+    services.appointment_booked(appointment=later)
+    _sweep_a_minute_later()
+    assert outbox == []
+    assert set(Message.objects.filter(appointment=later).values_list("status", flat=True)) == {
+        MessageStatus.SUPPRESSED
+    }
+
+
+def test_start_subscribes_again(
+    anonymous_client: APIClient, visit: Appointment, outbox: list[SentSms]
+) -> None:
+    text_from(anonymous_client, visit.patient, "STOP")
+    text_from(anonymous_client, visit.patient, "Start")
+    assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is None
+    later = AppointmentFactory(patient=visit.patient, start=VISIT + dt.timedelta(days=3))
+    services.appointment_booked(appointment=later)
+    _sweep_a_minute_later()
+    assert [sms.to for sms in outbox] == [str(visit.patient.phone)]
+
+
+def test_help_answers_with_the_practice_name_and_phone(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    response = text_from(anonymous_client, visit.patient, "help")
+    body = response.content.decode()
+    assert "<Message>" in body
+    assert "Lakeside Spine" in body and "+13125550100" in body
+
+
+@pytest.mark.parametrize("reply", ["YES", " yes ", "Y", "c", "C"])
+def test_yes_or_c_confirms_the_next_upcoming_visit(
+    anonymous_client: APIClient, visit: Appointment, reply: str
+) -> None:
+    later = AppointmentFactory(patient=visit.patient, start=VISIT + dt.timedelta(days=7))
+    response = text_from(anonymous_client, visit.patient, reply)
+    visit.refresh_from_db()
+    later.refresh_from_db()
+    assert visit.status == AppointmentStatus.CONFIRMED
+    assert visit.confirmed_at == MONDAY_MORNING
+    assert later.status == AppointmentStatus.BOOKED
+    assert "is confirmed" in response.content.decode()
+
+
+def test_yes_without_an_upcoming_visit_goes_to_the_worklist(anonymous_client: APIClient) -> None:
+    patient = PatientFactory()
+    text_from(anonymous_client, patient, "YES")
+    assert WorklistItem.objects.get(patient=patient).kind == "reply"
+
+
+def test_r_asks_for_a_call_back_on_the_worklist(anonymous_client: APIClient, visit: Appointment) -> None:
+    response = text_from(anonymous_client, visit.patient, "r")
+    item = WorklistItem.objects.get(patient=visit.patient)
+    assert item.kind == "call_back"
+    assert "call you" in response.content.decode()
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.BOOKED
+
+
+def test_any_other_reply_goes_to_the_worklist(anonymous_client: APIClient, visit: Appointment) -> None:
+    text_from(anonymous_client, visit.patient, "Can I bring my MRI on a USB stick?")
+    item = WorklistItem.objects.get(patient=visit.patient)
+    assert item.kind == "reply"
+    assert item.inbound is not None and "MRI" in item.inbound.body
+    assert "MRI" not in item.summary
+
+
+def test_twilio_retrying_the_same_inbound_webhook_acts_once(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    data = {"MessageSid": "SMDUPLICATE", "From": str(visit.patient.phone), "Body": "something else"}
+    signed_post(anonymous_client, "/webhooks/twilio/inbound/", data)
+    signed_post(anonymous_client, "/webhooks/twilio/inbound/", data)
+    assert WorklistItem.objects.count() == 1
+
+
+def test_a_text_from_an_unknown_number_goes_to_the_worklist(anonymous_client: APIClient) -> None:
+    data = {"MessageSid": "SMUNKNOWN", "From": "+13125559999", "Body": "YES"}
+    assert signed_post(anonymous_client, "/webhooks/twilio/inbound/", data).status_code == 200
+    assert WorklistItem.objects.get().patient is None
+
+
+# --- Status callbacks ----------------------------------------------------------------------------
+
+
+def _sent(visit: Appointment) -> Message:
+    confirmation = Message.objects.get(appointment=visit, kind=MessageKind.CONFIRMATION)
+    services.message_send(message_id=confirmation.pk)
+    confirmation.refresh_from_db()
+    return confirmation
+
+
+def _status(client: APIClient, message: Message, status: str, **extra: str) -> Any:
+    data = {"MessageSid": str(message.provider_sid), "MessageStatus": status, **extra}
+    return signed_post(client, f"/webhooks/twilio/status/?message={message.pk}", data)
+
+
+def test_a_delivery_callback_marks_the_text_delivered(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    message = _sent(visit)
+    assert _status(anonymous_client, message, "sent").status_code == 200
+    assert _status(anonymous_client, message, "delivered").status_code == 200
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DELIVERED
+    assert message.delivered_at == MONDAY_MORNING
+
+
+def test_a_late_sent_callback_does_not_undo_delivered(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    message = _sent(visit)
+    _status(anonymous_client, message, "delivered")
+    _status(anonymous_client, message, "sent")
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DELIVERED
+
+
+def test_an_undelivered_callback_records_the_code_and_reaches_the_worklist(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    message = _sent(visit)
+    _status(anonymous_client, message, "undelivered", ErrorCode="30003")
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (MessageStatus.UNDELIVERED, "30003")
+    assert WorklistItem.objects.get(message=message).kind == "failed_message"
+
+
+def test_a_failed_callback_with_21610_opts_the_patient_out(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    message = _sent(visit)
+    _status(anonymous_client, message, "failed", ErrorCode="21610")
+    assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is not None
+
+
+def test_a_forged_status_callback_changes_nothing(anonymous_client: APIClient, visit: Appointment) -> None:
+    message = _sent(visit)
+    data = {"MessageSid": str(message.provider_sid), "MessageStatus": "failed"}
+    response = signed_post(anonymous_client, "/webhooks/twilio/status/", data, token="forged")
+    assert response.status_code == 403
+    message.refresh_from_db()
+    assert message.status == MessageStatus.QUEUED
