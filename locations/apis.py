@@ -53,14 +53,12 @@ from locations.services import (
     time_off_create,
     time_off_delete,
 )
-from practice.apis import ServiceViewSet
+from practice.apis import ServiceViewSet, destroy_refused_while_in_use
 from practice.models import Surgeon
 from practice.permissions import SchedulerReadsAdministratorWrites
 
 
-@extend_schema_view(
-    destroy=extend_schema(description="Refused (409 has_future_appointments) while visits are still to come.")
-)
+@extend_schema_view(destroy=destroy_refused_while_in_use("location"))
 @extend_schema(tags=["locations"])
 class LocationViewSet(ServiceViewSet):
     serializer_class = LocationSerializer

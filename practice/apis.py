@@ -104,6 +104,21 @@ class MeApi(APIView):
 # --- Reference data: surgeons, appointment types, urgency tiers -------------------------------
 
 
+def destroy_refused_while_in_use(what: str) -> Any:
+    """The schema of a delete that answers 409 while the row is in use."""
+    return extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(
+                description=(
+                    f"`has_future_appointments`: the {what} has visits still to come; `in_use`: other "
+                    "records (past visits, blocks) still refer to it. Deactivate it instead."
+                )
+            ),
+        }
+    )
+
+
 class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Reads through the selector's queryset; each write parses, calls one service, serialises.
 
@@ -156,9 +171,7 @@ class SurgeonSerializer(serializers.ModelSerializer):
         fields = ["id", "first_name", "last_name", "display_name", "specialties", "is_active"]
 
 
-@extend_schema_view(
-    destroy=extend_schema(description="Refused (409 has_future_appointments) while visits are still to come.")
-)
+@extend_schema_view(destroy=destroy_refused_while_in_use("surgeon"))
 @extend_schema(tags=["surgeons"])
 class SurgeonViewSet(ServiceViewSet):
     serializer_class = SurgeonSerializer
@@ -181,6 +194,7 @@ class AppointmentTypeSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "duration_minutes", "buffer_minutes", "min_notice_hours", "is_active"]
 
 
+@extend_schema_view(destroy=destroy_refused_while_in_use("appointment type"))
 @extend_schema(tags=["appointment types"])
 class AppointmentTypeViewSet(ServiceViewSet):
     serializer_class = AppointmentTypeSerializer
@@ -204,6 +218,7 @@ class UrgencyTierSerializer(serializers.ModelSerializer):
         extra_kwargs = {"rank": {"help_text": "Higher is more urgent."}}
 
 
+@extend_schema_view(destroy=destroy_refused_while_in_use("urgency tier"))
 @extend_schema(tags=["urgency tiers"])
 class UrgencyTierViewSet(ServiceViewSet):
     serializer_class = UrgencyTierSerializer
