@@ -594,6 +594,8 @@ def _act_on_reply(*, inbound: InboundMessage, patient: Patient | None, intent: s
             return "", f"waitlist offer accepted: appointment {booked.pk}"
     if intent in {ReplyIntent.YES, ReplyIntent.CONFIRM}:
         confirmed = _confirm_next_visit(patient=patient)
+        if confirmed is None and intent == ReplyIntent.YES and _recently_gone_offer(patient=patient):
+            return content.waitlist_gone_reply(), "waitlist offer already gone"
         if confirmed is None:
             _needs_a_human(
                 inbound, patient, WorklistKind.REPLY, "Replied to confirm, but has no upcoming visit."
@@ -605,6 +607,14 @@ def _act_on_reply(*, inbound: InboundMessage, patient: Patient | None, intent: s
         return content.call_back_reply(), "call back requested"
     _needs_a_human(inbound, patient, WorklistKind.REPLY, "Replied with a text that needs a person.")
     return "", "to the worklist"
+
+
+def _recently_gone_offer(*, patient: Patient) -> bool:
+    return WaitlistOffer.objects.filter(
+        entry__patient=patient,
+        status=WaitlistOfferStatus.GONE,
+        answered_at__gte=timezone.now() - dt.timedelta(days=7),
+    ).exists()
 
 
 def _confirm_next_visit(*, patient: Patient) -> Appointment | None:

@@ -1,0 +1,120 @@
+"""A freed slot is offered to the first matching waitlist patients; the first YES gets it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from rest_framework.test import APIClient
+
+from booking.models import Appointment, AppointmentStatus, Patient, WaitlistEntry, WaitlistStatus
+from booking.services import appointment_cancel
+from locations.models import Location
+from notifications import services
+from notifications.models import Message, MessageKind, WaitlistOffer, WaitlistOfferStatus
+from practice.models import Surgeon
+from tests.factories import AppointmentTypeFactory, PatientFactory, tier
+from tests.notifications.conftest import MONDAY_MORNING, book, clinic, text_from
+
+pytestmark = pytest.mark.django_db
+
+VISIT = dt.datetime(2027, 3, 8, 16, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def monday() -> Any:
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        yield
+
+
+def _wait(patient: Patient, tier_code: str = "standard", **extra: Any) -> WaitlistEntry:
+    return WaitlistEntry.objects.create(
+        patient=patient,
+        tier=tier(tier_code),
+        appointment_type=AppointmentTypeFactory(),
+        earliest_date=dt.date(2027, 3, 1),
+        latest_date=dt.date(2027, 3, 31),
+        **extra,
+    )
+
+
+def _cancelled_slot() -> tuple[Location, Surgeon, Appointment]:
+    location, surgeon = clinic()
+    appointment = book(location=location, surgeon=surgeon, start=VISIT)
+    return location, surgeon, appointment
+
+
+def test_a_cancelled_visit_is_offered_to_the_most_urgent_then_oldest_waiting(settings: Any) -> None:
+    settings.SMS_WAITLIST_OFFERS = 2
+    _, _, appointment = _cancelled_slot()
+    oldest = _wait(PatientFactory())
+    newer = _wait(PatientFactory())
+    urgent = _wait(PatientFactory(), tier_code="urgent")
+    appointment_cancel(appointment=appointment, reason="Feeling better")
+    offered = set(
+        Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).values_list("patient_id", flat=True)
+    )
+    assert offered == {urgent.patient_id, oldest.patient_id}
+    assert WaitlistEntry.objects.get(pk=newer.pk).status == WaitlistStatus.WAITING
+    body = Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).first().body  # type: ignore[union-attr]
+    assert "Mon Mar 8, 10:00 AM" in body and "Reply YES" in body and "STOP" in body
+
+
+def test_the_first_yes_gets_the_slot_and_the_others_are_told_it_is_gone(anonymous_client: APIClient) -> None:
+    _, surgeon, appointment = _cancelled_slot()
+    first, second = _wait(PatientFactory()), _wait(PatientFactory())
+    appointment_cancel(appointment=appointment, reason="Feeling better")
+    text_from(anonymous_client, first.patient, "YES")
+    booked = Appointment.objects.get(patient=first.patient)
+    assert (booked.start, booked.surgeon, booked.status) == (VISIT, surgeon, AppointmentStatus.BOOKED)
+    assert WaitlistEntry.objects.get(pk=first.pk).status == WaitlistStatus.BOOKED
+    gone = Message.objects.get(kind=MessageKind.WAITLIST_GONE)
+    assert gone.patient_id == second.patient_id
+    assert Message.objects.filter(appointment=booked, kind=MessageKind.CONFIRMATION).exists()
+
+    reply = text_from(anonymous_client, second.patient, "YES")
+    assert "has been taken" in reply.content.decode()
+    assert not Appointment.objects.filter(patient=second.patient).exists()
+    assert WaitlistEntry.objects.get(pk=second.pk).status == WaitlistStatus.WAITING
+
+
+def test_a_yes_after_a_scheduler_rebooked_the_slot_is_told_it_is_gone(anonymous_client: APIClient) -> None:
+    location, surgeon, appointment = _cancelled_slot()
+    entry = _wait(PatientFactory())
+    appointment_cancel(appointment=appointment, reason="Feeling better")
+    book(location=location, surgeon=surgeon, start=VISIT)
+    reply = text_from(anonymous_client, entry.patient, "yes")
+    assert "has been taken" in reply.content.decode()
+    assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.GONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_yes_replies_at_the_same_moment_book_the_slot_once() -> None:
+    _, _, appointment = _cancelled_slot()
+    entries = [_wait(PatientFactory()), _wait(PatientFactory())]
+    appointment_cancel(appointment=appointment, reason="Feeling better")
+    offers = list(WaitlistOffer.objects.all())
+    assert len(offers) == 2
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def accept(offer: WaitlistOffer) -> None:
+        try:
+            barrier.wait()
+            with time_machine.travel(MONDAY_MORNING, tick=False):
+                results.append(services.waitlist_offer_accept(offer=offer))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(offer,)) for offer in offers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([result for result in results if result is not None]) == 1
+    assert Appointment.objects.filter(patient__in=[e.patient for e in entries]).count() == 1
+    assert WaitlistOffer.objects.filter(status=WaitlistOfferStatus.ACCEPTED).count() == 1
