@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -116,3 +117,11 @@ def test_an_unknown_location_is_a_404_in_the_error_shape(scheduler_client: APICl
     response = scheduler_client.get("/api/v1/locations/999999/")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_listing_locations_takes_a_fixed_number_of_queries(
+    scheduler_client: APIClient, django_assert_max_num_queries: Any
+) -> None:
+    LocationFactory.create_batch(20)
+    with django_assert_max_num_queries(4):
+        assert scheduler_client.get("/api/v1/locations/").status_code == 200

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -109,3 +110,11 @@ def test_a_surgeon_change_is_recorded_with_its_author(
     admin_client_api.patch(f"/api/v1/surgeons/{surgeon.pk}/", {"display_name": "Dr. M. Okafor"})
     latest = Surgeon.history.filter(id=surgeon.pk).latest("history_date")
     assert (latest.display_name, latest.history_user) == ("Dr. M. Okafor", administrator)
+
+
+def test_listing_surgeons_takes_a_fixed_number_of_queries(
+    scheduler_client: APIClient, django_assert_max_num_queries: Any
+) -> None:
+    SurgeonFactory.create_batch(20)
+    with django_assert_max_num_queries(4):
+        assert scheduler_client.get("/api/v1/surgeons/").status_code == 200
