@@ -209,6 +209,11 @@ def test_the_block_page_saves_a_block_that_fits(admin_site: Client) -> None:
         "/admin/locations/openinghours/",
         "/admin/practice/appointmenttype/",
         "/admin/practice/urgencytier/",
+        "/admin/locations/location/add/",
+        "/admin/locations/closure/add/",
+        "/admin/locations/timeoff/add/",
+        "/admin/locations/block/add/",
+        "/admin/practice/surgeon/add/",
     ],
 )
 def test_the_admin_lists_search_and_filter(admin_site: Client, url: str) -> None:
@@ -226,3 +231,18 @@ def test_a_scheduler_cannot_use_the_admin(scheduler: User) -> None:
     client = Client()
     client.force_login(scheduler)
     assert client.get("/admin/locations/location/").status_code == 302
+
+
+def test_the_closure_page_refuses_part_day_times_without_an_end(admin_site: Client) -> None:
+    location = LocationFactory()
+    data = {
+        "location": str(location.pk),
+        "start_date": "2027-02-01",
+        "end_date": "2027-02-01",
+        "start_time": "12:00",
+        "reason": "Training",
+    }
+    response = admin_site.post("/admin/locations/closure/add/", data)
+    assert response.status_code == 200
+    assert "Give both start and end times" in response.content.decode()
+    assert not Closure.objects.exists()
