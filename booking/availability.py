@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
@@ -74,8 +76,7 @@ class ClosureSpec:
         return self.start_time is None or self.end_time is None
 
 
-@dataclass(frozen=True, slots=True)
-class SurgeonInterval:
+class SurgeonInterval(NamedTuple):
     """Time a surgeon cannot be booked: time off, or an active appointment up to busy_until."""
 
     surgeon_id: int
@@ -83,12 +84,12 @@ class SurgeonInterval:
     end: dt.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(NamedTuple):
     """A free slot: [start, end) for one surgeon at one location, UTC instants.
 
     `reserved_for_tier` is the tier code the slot is still held for, or None once released (or
-    never reserved). `timezone` is the location's zone, for rendering local times.
+    never reserved). `timezone` is the location's zone, for rendering local times. (A NamedTuple:
+    searches build thousands of these.)
     """
 
     surgeon_id: int
@@ -211,6 +212,9 @@ class Calendar:
     _unavailable: dict[int, tuple[list[Interval], list[dt.datetime]]] = field(init=False, repr=False)
     _time_off: dict[int, tuple[list[Interval], list[dt.datetime]]] = field(init=False, repr=False)
     _open: dict[tuple[int, dt.date], list[Interval] | None] = field(init=False, repr=False)
+    _instants: dict[tuple[dt.date, dt.time, ZoneInfo], dt.datetime] = field(init=False, repr=False)
+    # Whether one surgeon has two blocks at one location on one weekday (slots may repeat).
+    blocks_may_overlap: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self._hours = defaultdict(list)
@@ -220,11 +224,17 @@ class Calendar:
         for closure in self.closures:
             self._closures[closure.location_id].append(closure)
         self._blocks = defaultdict(list)
+        per_surgeon_day: set[tuple[int, int, int]] = set()
+        self.blocks_may_overlap = False
         for block in self.blocks:
             self._blocks[(block.location_id, block.weekday)].append(block)
+            key = (block.surgeon_id, block.location_id, block.weekday)
+            self.blocks_may_overlap = self.blocks_may_overlap or key in per_surgeon_day
+            per_surgeon_day.add(key)
         self._time_off = _by_surgeon(self.time_off)
         self._unavailable = _by_surgeon([*self.time_off, *self.busy])
         self._open = {}
+        self._instants = {}
 
     def open_intervals(self, location_id: int, day: dt.date) -> list[Interval] | None:
         """The location's open time that local day, less part-day closures; None when the
@@ -254,6 +264,14 @@ class Calendar:
         result = hours
         self._open[key] = result
         return result
+
+    def instant(self, day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+        """local_instant, remembered: surgeons at one location share their start times."""
+        key = (day, time, tz)
+        found = self._instants.get(key)
+        if found is None:
+            found = self._instants[key] = local_instant(day, time, tz)
+        return found
 
     def blocks_on(self, location_id: int, day: dt.date) -> list[BlockSpec]:
         return [
@@ -314,60 +332,111 @@ def free_slots(
     end: dt.datetime,
     now: dt.datetime,
     location_dates: tuple[dt.date, dt.date] | None = None,
+    limit: int | None = None,
 ) -> list[Slot]:
     """Every free slot starting in [start, end), ordered by start, surgeon, location.
 
     With `location_dates`, only slots whose start falls on those local dates (inclusive) at
     their own location are kept: "from Monday to Friday" means each clinic's own Monday.
+    With `limit`, the first `limit` slots only: days are walked in order and the walk stops
+    soon after enough are found.
     """
     if start.tzinfo is None or end.tzinfo is None or now.tzinfo is None:
         raise ValueError("start, end and now must be timezone-aware")
     earliest = max(start, now + rules.min_notice)
-    needed = rules.needed
-    grid = rules.grid
+    if earliest >= end:
+        return []
+    zones = {location_id: zone(name) for location_id, name in calendar.timezones.items()}
+    days_by_location = {
+        location_id: list(local_dates(earliest, end, tz)) for location_id, tz in zones.items()
+    }
+    all_days = sorted({day for days in days_by_location.values() for day in days})
     slots: list[Slot] = []
-    for location_id, tz_name in calendar.timezones.items():
-        tz = zone(tz_name)
-        for day in local_dates(start, end, tz):
-            if location_dates is not None and not location_dates[0] <= day <= location_dates[1]:
-                continue
-            blocks = calendar.blocks_on(location_id, day)
-            if not blocks:
-                continue
-            open_time = calendar.open_intervals(location_id, day)
-            if not open_time:
-                continue
-            for block in blocks:
-                block_start = local_instant(day, block.start, tz)
-                block_end = local_instant(day, block.end, tz)
-                if block_end - block_start < needed or block_end - needed < earliest or block_start >= end:
-                    continue
-                holes, hole_ends = calendar.unavailable(block.surgeon_id)
-                free = subtract(intersect([(block_start, block_end)], open_time), holes, hole_ends)
-                release = dt.timedelta(hours=block.release_hours_before)
-                reserved_code = block.reserved_tier_code
-                tier_may_use = reserved_code is None or (
-                    rules.tier_rank is not None and rules.tier_rank >= (block.reserved_tier_rank or 0)
-                )
-                for free_start, free_end in free:
-                    cursor = _ceil_to_grid(block_start, max(free_start, earliest), grid)
-                    last_start = free_end - needed
-                    while cursor <= last_start and cursor < end:
-                        held = reserved_code is not None and now < cursor - release
-                        if tier_may_use or not held:
-                            slots.append(
-                                Slot(
-                                    surgeon_id=block.surgeon_id,
-                                    location_id=location_id,
-                                    start=cursor,
-                                    end=cursor + rules.duration,
-                                    reserved_for_tier=reserved_code if held else None,
-                                    timezone=tz_name,
-                                )
+    stop_after: dt.date | None = None
+    for day in all_days:
+        if stop_after is not None and day > stop_after:
+            break
+        if location_dates is not None and not location_dates[0] <= day <= location_dates[1]:
+            continue
+        for location_id, tz in zones.items():
+            if day in days_by_location[location_id]:
+                _day_slots(calendar, rules, location_id, tz, day, earliest, end, now, slots)
+        if limit is not None and stop_after is None and len(slots) >= limit:
+            # Local days of far-apart zones interleave in UTC by up to about a day and a
+            # half; two more days make sure no earlier slot is left unseen.
+            stop_after = day + dt.timedelta(days=2)
+    slots.sort(key=_SLOT_ORDER)
+    if calendar.blocks_may_overlap:
+        slots = _unique(slots)
+    return slots if limit is None else slots[:limit]
+
+
+# start, surgeon, location; a C-level key, since searches sort thousands of slots.
+_SLOT_ORDER = operator.itemgetter(2, 0, 1)
+
+
+def _day_slots(
+    calendar: Calendar,
+    rules: SlotRules,
+    location_id: int,
+    tz: ZoneInfo,
+    day: dt.date,
+    earliest: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    slots: list[Slot],
+) -> None:
+    """Append the free slots of one location's local day to `slots`."""
+    blocks = calendar.blocks_on(location_id, day)
+    if not blocks:
+        return
+    open_time = calendar.open_intervals(location_id, day)
+    if not open_time:
+        return
+    needed, grid, duration = rules.needed, rules.grid, rules.duration
+    new_slot = tuple.__new__
+    tz_name = calendar.timezones[location_id]
+    for block in blocks:
+        block_start = calendar.instant(day, block.start, tz)
+        block_end = calendar.instant(day, block.end, tz)
+        if block_end - needed < earliest or block_start >= end or block_end - block_start < needed:
+            continue
+        holes, hole_ends = calendar.unavailable(block.surgeon_id)
+        free = subtract(intersect([(block_start, block_end)], open_time), holes, hole_ends)
+        if not free:
+            continue
+        release = dt.timedelta(hours=block.release_hours_before)
+        reserved_code = block.reserved_tier_code
+        tier_may_use = reserved_code is None or (
+            rules.tier_rank is not None and rules.tier_rank >= (block.reserved_tier_rank or 0)
+        )
+        surgeon_id = block.surgeon_id
+        for free_start, free_end in free:
+            cursor = _ceil_to_grid(block_start, max(free_start, earliest), grid)
+            last_start = min(free_end - needed, end - dt.timedelta(microseconds=1))
+            while cursor <= last_start:
+                if reserved_code is None:
+                    # tuple.__new__ skips the NamedTuple's Python-level constructor: same object.
+                    slots.append(
+                        new_slot(Slot, (surgeon_id, location_id, cursor, cursor + duration, None, tz_name))
+                    )
+                else:
+                    held = now < cursor - release
+                    if tier_may_use or not held:
+                        slots.append(
+                            new_slot(
+                                Slot,
+                                (
+                                    surgeon_id,
+                                    location_id,
+                                    cursor,
+                                    cursor + duration,
+                                    reserved_code if held else None,
+                                    tz_name,
+                                ),
                             )
-                        cursor += grid
-    slots.sort(key=lambda slot: (slot.start, slot.surgeon_id, slot.location_id))
-    return _unique(slots)
+                        )
+                cursor += grid
 
 
 def _unique(slots: list[Slot]) -> list[Slot]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
+from django.db.models import FloatField, Func, Q, QuerySet
 from django.utils import timezone as django_timezone
 
 from booking.availability import (
@@ -35,7 +37,7 @@ from practice.models import AppointmentType, UrgencyTier
 # range touches, anywhere, is loaded whole.
 _PAD = dt.timedelta(days=2)
 # Earliest-slot searches widen step by step (days after the search start) up to a year.
-EARLIEST_STEPS_DAYS = (2, 9, 35, 126, 366)
+EARLIEST_STEPS_DAYS = (4, 14, 42, 126, 366)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -123,24 +125,41 @@ def _calendar(
             location_id__in=found_locations, start_date__lte=last_day, end_date__gte=first_day
         ).values_list("location_id", "start_date", "end_date", "start_time", "end_time")
     ]
-    time_off = [
-        SurgeonInterval(surgeon_id=row[0], start=row[1], end=row[2])
-        for row in TimeOff.objects.filter(
-            surgeon_id__in=found_surgeons, start__lt=high, end__gt=low
-        ).values_list("surgeon_id", "start", "end")
-    ]
+    time_off = _surgeon_intervals(
+        TimeOff.objects.filter(surgeon_id__in=found_surgeons, start__lt=high, end__gt=low), "start", "end"
+    )
     busy_query = Appointment.objects.filter(
         surgeon_id__in=found_surgeons, status__in=ACTIVE_STATUSES, start__lt=high, busy_until__gt=low
     )
     if exclude_appointment_id is not None:
         busy_query = busy_query.exclude(id=exclude_appointment_id)
-    busy = [
-        SurgeonInterval(surgeon_id=row[0], start=row[1], end=row[2])
-        for row in busy_query.values_list("surgeon_id", "start", "busy_until")
-    ]
+    busy = _surgeon_intervals(busy_query, "start", "busy_until")
     return Calendar(
         timezones=timezones, blocks=blocks, hours=hours, closures=closures, time_off=time_off, busy=busy
     )
+
+
+class _Epoch(Func):
+    """Seconds since 1970 as a float: psycopg parses these far faster than timestamps, and a
+    busy search reads thousands of them."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+    output_field = FloatField()
+
+
+def _surgeon_intervals(query: QuerySet[Any], start: str, end: str) -> list[SurgeonInterval]:
+    if connection.vendor != "postgresql":
+        return [
+            SurgeonInterval(surgeon_id=row[0], start=row[1], end=row[2])
+            for row in query.values_list("surgeon_id", start, end)
+        ]
+    from_epoch = dt.datetime.fromtimestamp
+    return [
+        SurgeonInterval(row[0], from_epoch(row[1], dt.UTC), from_epoch(row[2], dt.UTC))
+        for row in query.annotate(_start=_Epoch(start), _end=_Epoch(end)).values_list(
+            "surgeon_id", "_start", "_end"
+        )
+    ]
 
 
 def slots_free(
@@ -154,8 +173,10 @@ def slots_free(
     now: dt.datetime | None = None,
     exclude_appointment_id: int | None = None,
     location_dates: tuple[dt.date, dt.date] | None = None,
+    limit: int | None = None,
 ) -> list[Slot]:
-    """Free slots starting in [start, end) for `tier` (None: the lowest rank), ordered by start.
+    """Free slots starting in [start, end) for `tier` (None: the lowest rank), ordered by start;
+    with `limit`, only the first ones.
 
     Five queries whatever the number of surgeons, locations or days. `exclude_appointment_id`
     treats that visit as gone (a reschedule may land on or beside the time it frees).
@@ -170,7 +191,9 @@ def slots_free(
         exclude_appointment_id=exclude_appointment_id,
     )
     rules = slot_rules(appointment_type=appointment_type, tier=tier)
-    return free_slots(calendar, rules, start=start, end=end, now=now, location_dates=location_dates)
+    return free_slots(
+        calendar, rules, start=start, end=end, now=now, location_dates=location_dates, limit=limit
+    )
 
 
 def slot_is_free(
@@ -231,6 +254,7 @@ def slots_earliest(
             location_ids=locations,
             now=now,
             exclude_appointment_id=exclude_appointment_id,
+            limit=limit - len(found),
         )
         if len(found) >= limit:
             break
