@@ -182,7 +182,7 @@ class BlockViewSet(_UnderParent):
         block_delete(block=instance)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        block_delete(block=self.get_object())
+        self.service_delete(self.get_object())
         return Response({"conflicts": self.conflicts_data()}, status=status.HTTP_200_OK)
 
 
