@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from rest_framework import status
@@ -83,7 +83,7 @@ def _user_or_none(user: User | None) -> Any:
 # --- Patients -----------------------------------------------------------------------------------
 
 
-def _patient_validate(*, date_of_birth: dt.date | None, today: dt.date | None = None) -> None:
+def patient_validate(*, date_of_birth: dt.date | None, today: dt.date | None = None) -> None:
     if date_of_birth is not None and date_of_birth > (today or timezone.localdate()):
         raise InvalidInput.for_field("date_of_birth", "The date of birth is in the future.")
 
@@ -111,7 +111,7 @@ def patient_create(
     record_number: str | None = None,
     preferred_location: Location | None = None,
 ) -> Patient:
-    _patient_validate(date_of_birth=date_of_birth)
+    patient_validate(date_of_birth=date_of_birth)
     patient = Patient(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
@@ -140,7 +140,7 @@ def patient_update(*, patient: Patient, data: dict[str, Any]) -> Patient:
     unknown = set(data) - PATIENT_FIELDS
     if unknown:
         raise ValueError(f"patient_update got unknown fields {sorted(unknown)}")
-    _patient_validate(date_of_birth=data.get("date_of_birth"))
+    patient_validate(date_of_birth=data.get("date_of_birth"))
     for name, value in data.items():
         if name in {"first_name", "last_name"}:
             value = value.strip()
@@ -189,12 +189,38 @@ def _slot_unavailable(
     )
 
 
+def _refusal(
+    error: IntegrityError,
+    *,
+    surgeon: Surgeon,
+    location: Location,
+    appointment_type: AppointmentType,
+    tier: UrgencyTier,
+    start: dt.datetime,
+    now: dt.datetime,
+) -> DomainError | IntegrityError:
+    """The 409 for an exclusion-constraint violation: a concurrent booking won the race that the
+    checks could not see. Call after the failed atomic block has rolled back."""
+    if SURGEON_CONSTRAINT in str(error):
+        return _slot_unavailable(
+            surgeon=surgeon,
+            location=location,
+            appointment_type=appointment_type,
+            tier=tier,
+            start=start,
+            now=now,
+        )
+    if PATIENT_CONSTRAINT in str(error):
+        return PatientUnavailable(fields={"patient": [PatientUnavailable.default_message]})
+    return error
+
+
 def _patient_is_busy(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> bool:
     """Whether the patient has another active visit overlapping [start, end).
 
-    On SQLite this is the guard itself (call inside the IMMEDIATE transaction); on PostgreSQL the
-    exclusion constraint guards, and this gives the common case its message early. The surgeon's
-    side is part of `slot_is_free`, which reads the surgeon's active visits.
+    The guard on SQLite (call inside the IMMEDIATE transaction, which serialises writers); on
+    PostgreSQL the exclusion constraint guards instead, saving the query. The surgeon's side is
+    part of `slot_is_free`, which reads the surgeon's active visits.
     """
     return Appointment.objects.filter(
         patient=patient, status__in=ACTIVE_STATUSES, start__lt=end, end__gt=start
@@ -273,7 +299,7 @@ def _book(
             extra={"window_end": window_end.isoformat()},
         )
 
-    if _patient_is_busy(patient=patient, start=start, end=end):
+    if connection.vendor != "postgresql" and _patient_is_busy(patient=patient, start=start, end=end):
         raise PatientUnavailable(fields={"patient": [PatientUnavailable.default_message]})
 
     appointment = Appointment(
@@ -292,16 +318,9 @@ def _book(
         booked_by=_user_or_none(booked_by),
         rescheduled_from=rescheduled_from,
     )
-    try:
-        with transaction.atomic():
-            appointment.save()
-    except IntegrityError as error:
-        # A concurrent booking won the race the check above could not see (PostgreSQL).
-        if SURGEON_CONSTRAINT in str(error):
-            raise refused() from error
-        if PATIENT_CONSTRAINT in str(error):
-            raise PatientUnavailable(fields={"patient": [PatientUnavailable.default_message]}) from error
-        raise
+    # No savepoint here: an exclusion violation aborts the caller's atomic block, and the caller
+    # turns it into a 409 once that block has rolled back (see _refusal).
+    appointment.save()
     return appointment
 
 
@@ -324,20 +343,31 @@ def appointment_book(
     window unless `window_override_reason` is given; and any overlap for the surgeon or patient.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        appointment = _book(
-            patient=patient,
+    try:
+        with transaction.atomic():
+            appointment = _book(
+                patient=patient,
+                surgeon=surgeon,
+                location=location,
+                appointment_type=appointment_type,
+                tier=tier,
+                start=start,
+                booked_by=booked_by,
+                reason=reason,
+                window_override_reason=window_override_reason,
+                now=now,
+            )
+            notifications.appointment_booked(appointment=appointment)
+    except IntegrityError as error:
+        raise _refusal(
+            error,
             surgeon=surgeon,
             location=location,
             appointment_type=appointment_type,
             tier=tier,
             start=start,
-            booked_by=booked_by,
-            reason=reason,
-            window_override_reason=window_override_reason,
             now=now,
-        )
-        notifications.appointment_booked(appointment=appointment)
+        ) from error
     return appointment
 
 
@@ -447,30 +477,41 @@ def appointment_reschedule(
     tier's window still counts from the first booking of the chain.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        old = _locked(appointment)
-        _transition_check(old, "reschedule")
-        # Free the old time first: a move by half an hour overlaps the visit it replaces.
-        old.status = AppointmentStatus.CANCELLED
-        old.cancelled_at = now
-        old.cancellation_reason = RESCHEDULED_REASON
-        old.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
-        new = _book(
-            patient=old.patient,
-            surgeon=surgeon or old.surgeon,
-            location=location or old.location,
-            appointment_type=appointment_type or old.appointment_type,
-            tier=old.tier,
+    try:
+        with transaction.atomic():
+            old = _locked(appointment)
+            _transition_check(old, "reschedule")
+            # Free the old time first: a move by half an hour overlaps the visit it replaces.
+            old.status = AppointmentStatus.CANCELLED
+            old.cancelled_at = now
+            old.cancellation_reason = RESCHEDULED_REASON
+            old.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+            new = _book(
+                patient=old.patient,
+                surgeon=surgeon or old.surgeon,
+                location=location or old.location,
+                appointment_type=appointment_type or old.appointment_type,
+                tier=old.tier,
+                start=start,
+                booked_by=rescheduled_by,
+                reason=old.reason,
+                window_override_reason=window_override_reason or old.window_override_reason,
+                now=now,
+                rescheduled_from=old,
+            )
+            notifications.appointment_rescheduled(old=old, new=new)
+            if old.start > now:
+                notifications.slot_freed(appointment=old)
+    except IntegrityError as error:
+        raise _refusal(
+            error,
+            surgeon=surgeon or appointment.surgeon,
+            location=location or appointment.location,
+            appointment_type=appointment_type or appointment.appointment_type,
+            tier=appointment.tier,
             start=start,
-            booked_by=rescheduled_by,
-            reason=old.reason,
-            window_override_reason=window_override_reason or old.window_override_reason,
             now=now,
-            rescheduled_from=old,
-        )
-        notifications.appointment_rescheduled(old=old, new=new)
-        if old.start > now:
-            notifications.slot_freed(appointment=old)
+        ) from error
     return new
 
 

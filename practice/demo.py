@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from booking.demo import demo_load as booking_demo_load
 from locations.demo import demo_load as locations_demo_load
 from practice.services import user_create_or_update
 
@@ -23,4 +24,5 @@ def demo_load() -> list[str]:
         user_create_or_update(username=username, role=role, password=password)
     lines = [f"login {username} / {password} ({role})" for username, role, password in DEMO_LOGINS]
     lines += locations_demo_load()
+    lines += booking_demo_load()
     return lines

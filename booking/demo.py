@@ -1,0 +1,78 @@
+"""Demo patients, each with an upcoming visit booked through the booking service.
+
+Idempotent: patients are found by record number, and a patient who already has an upcoming
+visit gets no other. Runs after the locations demo (surgeons, blocks, appointment types).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from booking.models import ACTIVE_STATUSES, Appointment, Patient
+from booking.selectors import slots_earliest
+from booking.services import appointment_book, patient_create
+from locations.models import Location
+from practice.errors import DomainError
+from practice.models import AppointmentType, Surgeon, UrgencyTier
+
+PATIENTS = [
+    # first, last, date of birth, phone, record number, visit type code, tier code
+    ("Ruth", "Alvarez", dt.date(1958, 6, 2), "+13125550181", "DEMO-0001", "new-consultation", "standard"),
+    ("Tomasz", "Nowak", dt.date(1972, 11, 19), "+13125550182", "DEMO-0002", "second-opinion", "standard"),
+    ("Grace", "Oyelaran", dt.date(1985, 2, 27), "+16305550183", "DEMO-0003", "post-op-follow-up", "standard"),
+    ("Henry", "Becker", dt.date(1949, 8, 8), "+16025550184", "DEMO-0004", "new-consultation", "urgent"),
+]
+
+
+def demo_load() -> list[str]:
+    """Load the demo patients and book their visits; returns lines describing them."""
+    now = timezone.now()
+    lines: list[str] = []
+    for first, last, born, phone, record, type_code, tier_code in PATIENTS:
+        patient = Patient.objects.filter(record_number=record).first() or patient_create(
+            first_name=first,
+            last_name=last,
+            date_of_birth=born,
+            phone=phone,
+            sms_consent=True,
+            record_number=record,
+        )
+        upcoming = (
+            Appointment.objects.filter(patient=patient, status__in=ACTIVE_STATUSES, start__gt=now)
+            .order_by("start")
+            .first()
+        )
+        if upcoming is None:
+            upcoming = _book_earliest(patient=patient, type_code=type_code, tier_code=tier_code, now=now)
+        if upcoming is not None:
+            lines.append(
+                f"patient {patient} ({record}): {upcoming.appointment_type} on {upcoming.start:%Y-%m-%d %H:%M} UTC"
+            )
+    return lines
+
+
+def _book_earliest(
+    *, patient: Patient, type_code: str, tier_code: str, now: dt.datetime
+) -> Appointment | None:
+    appointment_type = AppointmentType.objects.filter(code=type_code).first()
+    tier = UrgencyTier.objects.filter(code=tier_code).first()
+    if appointment_type is None or tier is None:
+        return None
+    for slot in slots_earliest(appointment_type=appointment_type, tier=tier, now=now, limit=5):
+        try:
+            return appointment_book(
+                patient=patient,
+                surgeon=Surgeon.objects.get(pk=slot.surgeon_id),
+                location=Location.objects.get(pk=slot.location_id),
+                appointment_type=appointment_type,
+                tier=tier,
+                start=slot.start,
+                reason="Demo visit",
+                window_override_reason="Demo data: the earliest slot",
+                now=now,
+            )
+        except DomainError:
+            continue  # taken by an earlier demo patient's overlap; try the next
+    return None

@@ -1,0 +1,61 @@
+"""The Django admin for patients, appointments and the waitlist."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from booking.models import Patient
+from tests.factories import AppointmentFactory, PatientFactory, WaitlistEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_site(administrator: User) -> Client:
+    client = Client()
+    client.force_login(administrator)
+    return client
+
+
+def patient_form(**overrides: str) -> dict[str, str]:
+    return {
+        "first_name": "Maria",
+        "last_name": "Lopez",
+        "date_of_birth": "1961-04-12",
+        "phone": "+13125550199",
+        "record_number": "",
+        "preferred_location": "",
+        **overrides,
+    }
+
+
+def test_the_admin_adds_a_patient(admin_site: Client) -> None:
+    response = admin_site.post("/admin/booking/patient/add/", patient_form())
+    assert response.status_code == 302
+    assert Patient.objects.get().record_number is None
+
+
+def test_the_admin_refuses_a_date_of_birth_in_the_future_on_the_form(admin_site: Client) -> None:
+    response = admin_site.post("/admin/booking/patient/add/", patient_form(date_of_birth="2999-01-01"))
+    assert response.status_code == 200
+    assert "date_of_birth" in response.context["adminform"].form.errors
+    assert not Patient.objects.exists()
+
+
+def test_the_admin_lists_and_searches_patients_appointments_and_the_waitlist(admin_site: Client) -> None:
+    appointment = AppointmentFactory(patient=PatientFactory(last_name="Lopez"))
+    WaitlistEntryFactory(patient=appointment.patient)
+    for url in ["/admin/booking/patient/", "/admin/booking/appointment/", "/admin/booking/waitlistentry/"]:
+        response = admin_site.get(url, {"q": "Lopez"})
+        assert response.status_code == 200, url
+        assert "Lopez" in response.content.decode()
+
+
+def test_appointments_are_read_only_in_the_admin(admin_site: Client) -> None:
+    appointment = AppointmentFactory()
+    assert admin_site.get("/admin/booking/appointment/add/").status_code == 403
+    page = admin_site.get(f"/admin/booking/appointment/{appointment.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
