@@ -203,20 +203,25 @@ def location_delete(*, location: Location) -> None:
 def location_hours_replace(*, location: Location, intervals: Sequence[Interval]) -> list[OpeningHours]:
     """Replace the whole week at once: one bad interval and nothing changes.
 
-    Holds SELECT FOR UPDATE on the location, so two replacements run one after the other. Rows are
-    saved one by one (not in bulk) so that each change is in the history.
+    Holds SELECT FOR UPDATE on the location, so two replacements run one after the other. Only
+    intervals that change are deleted or created, one by one (not in bulk), so each change, and
+    nothing else, is in the history.
     """
     hours_validate(intervals)
     Location.objects.select_for_update().get(pk=location.pk)
-    for old in list(location.hours.all()):
-        old.delete()
-    created = [
+    wanted = set(intervals)
+    kept: set[Interval] = set()
+    for row in list(location.hours.all()):
+        interval = Interval(row.weekday, row.opens, row.closes)
+        if interval in wanted and interval not in kept:
+            kept.add(interval)  # unchanged: left alone, so the history shows only real changes
+        else:
+            row.delete()
+    for interval in sorted(wanted - kept, key=lambda i: (i.weekday, i.opens)):
         OpeningHours.objects.create(
             location=location, weekday=interval.weekday, opens=interval.opens, closes=interval.closes
         )
-        for interval in sorted(intervals, key=lambda i: (i.weekday, i.opens))
-    ]
-    return created
+    return list(location.hours.order_by("weekday", "opens"))
 
 
 @transaction.atomic

@@ -56,3 +56,16 @@ def test_a_location_change_is_recorded(admin_client_api: APIClient, administrato
     admin_client_api.patch(f"/api/v1/locations/{location.pk}/", {"timezone": "America/Phoenix"})
     latest = Location.history.filter(id=location.pk).latest("history_date")
     assert (latest.timezone, latest.history_user) == ("America/Phoenix", administrator)
+
+
+def test_putting_the_same_week_again_records_nothing(admin_client_api: APIClient) -> None:
+    location = LocationFactory()
+    week = [
+        {"weekday": 1, "opens": "09:00", "closes": "13:00"},
+        {"weekday": 2, "opens": "09:00", "closes": "13:00"},
+    ]
+    admin_client_api.put(f"/api/v1/locations/{location.pk}/hours/", week)
+    before = OpeningHours.history.count()
+    response = admin_client_api.put(f"/api/v1/locations/{location.pk}/hours/", list(reversed(week)))
+    assert response.json()["hours"] == week
+    assert OpeningHours.history.count() == before
