@@ -92,7 +92,7 @@ def test_a_yes_after_a_scheduler_rebooked_the_slot_is_told_it_is_gone(anonymous_
     assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.GONE
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_yes_replies_at_the_same_moment_book_the_slot_once() -> None:
     _, _, appointment = _cancelled_slot()
     entries = [_wait(PatientFactory()), _wait(PatientFactory())]

@@ -1,0 +1,151 @@
+"""A real Celery worker on a real Redis, sending through twilio-python to the fake Twilio.
+
+Each test starts its own redis-server on a free port (the shared Redis is never touched) and
+its own worker, which reads this test's database: the tests commit (transaction=True).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import zoneinfo
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from booking.models import Appointment, Patient
+from notifications import services, tasks
+from notifications.models import Message, MessageKind, MessageStatus
+from tests.factories import AppointmentFactory, AppointmentTypeFactory, PatientFactory
+from tests.notifications.conftest import book, clinic
+from tests.notifications.fake_twilio import FakeTwilio
+from tests.notifications.processes import (
+    Redis,
+    celery_worker,
+    point_publisher_at,
+    stop,
+    wait_until,
+    worker_env,
+)
+from workers.celery import app
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def redis() -> Iterator[Redis]:
+    server = Redis()
+    server.start()
+    before = app.conf.broker_url
+    point_publisher_at(server.url)
+    yield server
+    point_publisher_at(before)
+    server.stop()
+
+
+@pytest.fixture
+def fake(fake_twilio_server: FakeTwilio, settings: Any) -> FakeTwilio:
+    fake_twilio_server.reset()
+    settings.SMS_QUIET_HOURS = None  # the worker's clock is the real one; quiet hours have their own tests
+    return fake_twilio_server
+
+
+def _tomorrow_at_ten(zone: str = "America/Chicago") -> dt.datetime:
+    local = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)) + dt.timedelta(days=1)
+    return local.replace(hour=10, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+
+
+def _message_ids(fake: FakeTwilio) -> list[int]:
+    return [int(parse_qs(urlparse(sms.status_callback).query)["message"][0]) for sms in list(fake.received)]
+
+
+def test_a_booking_is_confirmed_to_the_fake_twilio_by_a_real_worker(redis: Redis, fake: FakeTwilio) -> None:
+    location, surgeon = clinic()
+    with celery_worker(worker_env(redis_url=redis.url, fake=fake)):
+        appointment = book(location=location, surgeon=surgeon, start=_tomorrow_at_ten())
+        phone = str(appointment.patient.phone)
+        assert wait_until(lambda: len(fake.bodies_to(phone)) == 1, timeout=30)
+        confirmation = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
+        assert wait_until(
+            lambda: Message.objects.get(pk=confirmation.pk).status == MessageStatus.QUEUED, timeout=10
+        )
+    [body] = fake.bodies_to(phone)
+    assert "is booked for" in body
+    assert Message.objects.get(pk=confirmation.pk).provider_sid == fake.received[0].sid
+
+
+def test_a_booking_while_redis_is_down_succeeds_and_is_texted_when_redis_returns(
+    redis: Redis, fake: FakeTwilio
+) -> None:
+    location, surgeon = clinic()
+    env = worker_env(redis_url=redis.url, fake=fake, SMS_SWEEP_GRACE_SECONDS="0")
+    with celery_worker(env):
+        redis.stop()
+        appointment = book(location=location, surgeon=surgeon, start=_tomorrow_at_ten())
+        assert Appointment.objects.filter(pk=appointment.pk).exists()
+        phone = str(appointment.patient.phone)
+        assert Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION).status == (
+            MessageStatus.PENDING
+        )
+        assert fake.bodies_to(phone) == []
+        redis.start()
+        # What beat does every minute, here at once.
+        tasks.sweep.delay()
+        assert wait_until(lambda: len(fake.bodies_to(phone)) == 1, timeout=60)
+    assert len(fake.bodies_to(phone)) == 1
+
+
+def _booked_batch(count: int) -> set[int]:
+    """`count` visits, each booked through the hook in one transaction; the confirmations' ids."""
+    template = AppointmentFactory.build(start=_tomorrow_at_ten())
+    location, surgeon = clinic()
+    patients = Patient.objects.bulk_create(PatientFactory.build() for _ in range(count))
+    first = template.start
+    with transaction.atomic():
+        for index, patient in enumerate(patients):
+            start = first + dt.timedelta(hours=index)
+            appointment = Appointment.objects.create(
+                patient=patient,
+                surgeon=surgeon,
+                location=location,
+                appointment_type=AppointmentTypeFactory(),
+                tier=template.tier,
+                start=start,
+                end=start + dt.timedelta(minutes=60),
+                busy_until=start + dt.timedelta(minutes=60),
+            )
+            services.appointment_booked(appointment=appointment)
+    return set(Message.objects.filter(kind=MessageKind.CONFIRMATION).values_list("id", flat=True))
+
+
+def test_a_worker_killed_mid_batch_leaves_every_text_sent_exactly_once(
+    redis: Redis, fake: FakeTwilio
+) -> None:
+    count = 200
+    confirmations = _booked_batch(count)  # committed, each with its task on the queue
+    assert len(confirmations) == count
+    env = worker_env(
+        redis_url=redis.url, fake=fake, SMS_STRANDED_AFTER_SECONDS="1", SMS_SWEEP_GRACE_SECONDS="0"
+    )
+    with celery_worker(env, concurrency=8) as worker:
+        assert wait_until(lambda: len(fake.received) >= 40, timeout=60)
+        stop(worker, signal.SIGKILL)
+    assert len(fake.received) < count, "the worker finished before it was killed; the test proved nothing"
+    with celery_worker(env, concurrency=8):
+
+        def all_sent() -> bool:
+            tasks.sweep.delay()  # what beat does every minute
+            return not Message.objects.filter(
+                id__in=confirmations, status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
+            ).exists()
+
+        assert wait_until(all_sent, timeout=90, interval=1.5)
+    sent = Counter(_message_ids(fake))
+    assert set(sent) == confirmations
+    assert max(sent.values()) == 1
+    assert not Message.objects.filter(id__in=confirmations).exclude(status=MessageStatus.QUEUED).exists()
