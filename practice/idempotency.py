@@ -22,6 +22,8 @@ from typing import Any, TypeVar, cast
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +36,17 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 IDEMPOTENCY_KEY_TTL = dt.timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+
+# For extend_schema(parameters=[...]) on every view method decorated with @idempotent.
+OPENAPI_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Optional. A retry with the same key and body replays the first response (same status) "
+        "without acting again; the same key with a different body is a 422. Keys live 24 hours."
+    ),
+)
 
 
 class IdempotencyKeyReused(DomainError):

@@ -13,8 +13,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,19 +23,10 @@ from booking import services
 from booking.filters import AppointmentFilter
 from booking.models import Appointment, Patient
 from locations.models import Location
-from practice.idempotency import HEADER, idempotent
+from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 from practice.permissions import IsScheduler
 
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=(
-        "Optional. A retry with the same key and body replays the first response without acting "
-        "again; the same key with a different body is a 422. Keys live 24 hours."
-    ),
-)
 CONFLICT = OpenApiResponse(
     description="The slot is taken (with `next_slots`), the patient is busy, the start is past the "
     "tier's window, or the status does not allow this (naming the current status)."
@@ -146,7 +136,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         summary="Book an appointment",
         request=AppointmentCreateInputSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[OPENAPI_PARAMETER],
         responses={201: AppointmentOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
     )
     @idempotent
@@ -165,7 +155,7 @@ class _TransitionApi(APIView):
 
     @extend_schema(
         request=None,
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[OPENAPI_PARAMETER],
         responses={200: AppointmentOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
         tags=["appointments"],
     )
@@ -205,7 +195,7 @@ class AppointmentCancelApi(APIView):
     @extend_schema(
         summary="Cancel a booked or confirmed visit (late when within 24 hours of its start)",
         request=InputSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[OPENAPI_PARAMETER],
         responses={200: AppointmentOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
         tags=["appointments"],
     )
@@ -233,7 +223,7 @@ class AppointmentRescheduleApi(APIView):
     @extend_schema(
         summary="Move a visit: a new appointment, and the old one cancelled with a link (or nothing changes)",
         request=InputSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[OPENAPI_PARAMETER],
         responses={201: AppointmentOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
         tags=["appointments"],
     )

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from booking.filters import PatientFilter
 from booking.models import Patient
 from booking.services import patient_create, patient_delete, patient_update
-from practice.idempotency import idempotent
+from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.permissions import IsScheduler
 
 
@@ -40,7 +40,7 @@ class PatientSerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(summary="List or search patients (by name, phone or record number)"),
     retrieve=extend_schema(summary="A patient"),
-    create=extend_schema(summary="Create a patient"),
+    create=extend_schema(summary="Create a patient", parameters=[OPENAPI_PARAMETER]),
     update=extend_schema(summary="Replace a patient's details"),
     partial_update=extend_schema(summary="Change some of a patient's details"),
     destroy=extend_schema(

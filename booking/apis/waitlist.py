@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from booking.filters import WaitlistEntryFilter
 from booking.models import WaitlistEntry
 from booking.services import waitlist_entry_create, waitlist_entry_delete, waitlist_entry_update
-from practice.idempotency import idempotent
+from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import IsScheduler
 
@@ -42,7 +42,7 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(summary="The waitlist, most urgent tier first, then oldest"),
     retrieve=extend_schema(summary="A waitlist entry"),
-    create=extend_schema(summary="Put a patient on the waitlist"),
+    create=extend_schema(summary="Put a patient on the waitlist", parameters=[OPENAPI_PARAMETER]),
     update=extend_schema(summary="Replace a waitlist entry"),
     partial_update=extend_schema(summary="Change a waitlist entry (say, status withdrawn)"),
     destroy=extend_schema(summary="Remove a waitlist entry", responses={204: None}),

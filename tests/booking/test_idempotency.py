@@ -148,3 +148,16 @@ def test_invalid_input_is_replayed_without_storing_anything_else(scheduler_clien
     assert (first.status_code, again.status_code) == (400, 400)
     assert again.json() == first.json()
     assert not Patient.objects.exists()
+
+
+def test_every_booking_post_documents_the_idempotency_key_header(scheduler_client: APIClient) -> None:
+    schema = scheduler_client.get("/api/v1/schema/?format=json").json()
+    posts = {
+        path: operations["post"]
+        for path, operations in schema["paths"].items()
+        if "post" in operations and path.split("/")[3] in {"patients", "appointments", "waitlist"}
+    }
+    assert len(posts) == 9
+    for path, operation in posts.items():
+        headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+        assert headers == ["Idempotency-Key"], path
