@@ -19,10 +19,12 @@ from locations.services import (
     block_errors,
     block_overlap_message,
     block_overlapping,
+    block_times,
     closure_errors,
     hours_errors,
     timezone_error,
 )
+from practice.models import Surgeon
 
 
 def _live_forms(formset: forms.BaseInlineFormSet) -> list[forms.ModelForm]:
@@ -151,21 +153,29 @@ class BlockFormSet(forms.BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
-        seen: list[tuple[BlockTimes, forms.ModelForm]] = []
+        seen: list[tuple[BlockTimes, dict[str, Any]]] = []
+        if self.instance.pk is not None:
+            # The admin's change view runs in a transaction: hold the surgeon's row as the API
+            # does, and count blocks saved elsewhere since this page was opened.
+            Surgeon.objects.select_for_update().get(pk=self.instance.pk)
+            on_page = [form.instance.pk for form in self.forms if form.instance.pk is not None]
+            for other in Block.objects.filter(surgeon=self.instance).exclude(pk__in=on_page):
+                seen.append(
+                    (block_times(other), {"location": other.location, "start": other.start, "end": other.end})
+                )
         for form in _live_forms(self):
             times = _block_form_times(form.cleaned_data)
             if times is None:
                 continue
             clash = next((other for other_times, other in seen if other_times.overlaps(times)), None)
             if clash is not None:
-                location = clash.cleaned_data["location"]
                 message = (
-                    f"Overlaps the block {clash.cleaned_data['start']:%H:%M}-{clash.cleaned_data['end']:%H:%M}"
-                    f" at {location} on the same weekday in overlapping dates."
+                    f"Overlaps the block {clash['start']:%H:%M}-{clash['end']:%H:%M}"
+                    f" at {clash['location']} on the same weekday in overlapping dates."
                 )
                 form.add_error("start", message)
             else:
-                seen.append((times, form))
+                seen.append((times, form.cleaned_data))
 
 
 class BlockInline(admin.TabularInline):
@@ -187,6 +197,8 @@ class BlockForm(BlockInlineForm):
         times = _block_form_times(data)
         surgeon = data.get("surgeon")
         if times is not None and surgeon is not None and not self.errors:
+            # Runs inside the admin's transaction: hold the surgeon's row as the API does.
+            Surgeon.objects.select_for_update().get(pk=surgeon.pk)
             other = block_overlapping(surgeon_id=surgeon.pk, times=times, exclude_id=self.instance.pk)
             if other is not None:
                 self.add_error("start", block_overlap_message(other))

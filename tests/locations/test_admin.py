@@ -8,7 +8,7 @@ from django.test import Client
 
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
 from practice.models import Surgeon
-from tests.factories import BlockFactory, LocationFactory
+from tests.factories import BlockFactory, LocationFactory, SurgeonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -246,3 +246,16 @@ def test_the_closure_page_refuses_part_day_times_without_an_end(admin_site: Clie
     assert response.status_code == 200
     assert "Give both start and end times" in response.content.decode()
     assert not Closure.objects.exists()
+
+
+def test_the_surgeon_page_refuses_a_block_clashing_with_one_saved_since_it_was_opened(
+    admin_site: Client,
+) -> None:
+    surgeon = SurgeonFactory(first_name="Maya", last_name="Okafor", display_name="Dr. Maya Okafor")
+    BlockFactory(surgeon=surgeon, weekday=0, start="08:00", end="12:00", valid_from="2027-01-01")
+    # The page was opened before that block existed: it posts no initial forms, one new block.
+    data = _surgeon_form([_block(LocationFactory(), 0, "10:00", "14:00")])
+    response = admin_site.post(f"/admin/practice/surgeon/{surgeon.pk}/change/", data)
+    assert response.status_code == 200
+    assert "Overlaps the block 08:00-12:00" in response.content.decode()
+    assert surgeon.blocks.count() == 1
