@@ -29,7 +29,14 @@ run: $(STAMP)
 	@echo ""
 	PATH="$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
 
-test: $(STAMP) services lint typecheck
+# The Twilio contract test serves Twilio's OpenAPI description with Stoplight Prism (npm),
+# installed here into a git-ignored folder so a fresh clone gets it.
+PRISM := .tools/prism/node_modules/.bin/prism
+$(PRISM):
+	mkdir -p .tools/prism
+	cd .tools/prism && npm install --no-save --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5
+
+test: $(STAMP) $(PRISM) services lint typecheck
 	@if docker compose version >/dev/null 2>&1; then \
 		echo "docker compose config -q"; SECRET_KEY=x POSTGRES_PASSWORD=x docker compose config -q; \
 	else echo "no docker compose client here: docker-compose.yml is checked by the test suite only"; fi
