@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import heapq
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -347,24 +348,31 @@ def free_slots(
     if earliest >= end:
         return []
     zones = {location_id: zone(name) for location_id, name in calendar.timezones.items()}
-    days_by_location = {
-        location_id: list(local_dates(earliest, end, tz)) for location_id, tz in zones.items()
-    }
+    days_by_location = {location_id: set(local_dates(earliest, end, tz)) for location_id, tz in zones.items()}
     all_days = sorted({day for days in days_by_location.values() for day in days})
     slots: list[Slot] = []
-    stop_after: dt.date | None = None
+    # With a limit: once `limit` slots are known, the latest of them. A local day that begins
+    # after it cannot hold an earlier slot, and zones' days interleave, so the walk goes
+    # on until no location's next day begins before it.
+    cutoff: dt.datetime | None = None
     for day in all_days:
-        if stop_after is not None and day > stop_after:
-            break
         if location_dates is not None and not location_dates[0] <= day <= location_dates[1]:
             continue
+        walked = False
         for location_id, tz in zones.items():
-            if day in days_by_location[location_id]:
-                _day_slots(calendar, rules, location_id, tz, day, earliest, end, now, slots)
-        if limit is not None and stop_after is None and len(slots) >= limit:
-            # Local days of far-apart zones interleave in UTC by up to about a day and a
-            # half; two more days make sure no earlier slot is left unseen.
-            stop_after = day + dt.timedelta(days=2)
+            if day not in days_by_location[location_id]:
+                continue
+            if cutoff is not None and calendar.instant(day, dt.time(0), tz) > cutoff:
+                continue
+            walked = True
+            _day_slots(calendar, rules, location_id, tz, day, earliest, end, now, slots)
+        if limit is None:
+            continue
+        if cutoff is not None and not walked:
+            break
+        found = _unique(sorted(slots, key=_SLOT_ORDER)) if calendar.blocks_may_overlap else slots
+        if len(found) >= limit:
+            cutoff = heapq.nsmallest(limit, (slot.start for slot in found))[-1]
     slots.sort(key=_SLOT_ORDER)
     if calendar.blocks_may_overlap:
         slots = _unique(slots)

@@ -33,9 +33,12 @@ from booking.models import ACTIVE_STATUSES, Appointment, WaitlistEntry, Waitlist
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
 from practice.models import AppointmentType, UrgencyTier
 
-# Local days reach up to 14 hours either side of UTC; loads are padded so every local day the
-# range touches, anywhere, is loaded whole.
-_PAD = dt.timedelta(days=2)
+# A local day that [start, end) touches begins at most 25 hours before start (a 25-hour day at
+# the far side of UTC) and its blocks end at most 25 hours after end: loads are padded so every
+# such day is loaded whole, and no more.
+_PAD = dt.timedelta(hours=26)
+# No visit holds a surgeon longer: AppointmentType allows 600 minutes and a 240-minute buffer.
+LONGEST_VISIT = dt.timedelta(minutes=600 + 240)
 # Earliest-slot searches widen step by step (days after the search start) up to a year.
 EARLIEST_STEPS_DAYS = (4, 14, 42, 126, 366)
 
@@ -128,8 +131,13 @@ def _calendar(
     time_off = _surgeon_intervals(
         TimeOff.objects.filter(surgeon_id__in=found_surgeons, start__lt=high, end__gt=low), "start", "end"
     )
+    # The lower bound on start lets the (surgeon, start) index skip a surgeon's whole history.
     busy_query = Appointment.objects.filter(
-        surgeon_id__in=found_surgeons, status__in=ACTIVE_STATUSES, start__lt=high, busy_until__gt=low
+        surgeon_id__in=found_surgeons,
+        status__in=ACTIVE_STATUSES,
+        start__gte=low - LONGEST_VISIT,
+        start__lt=high,
+        busy_until__gt=low,
     )
     if exclude_appointment_id is not None:
         busy_query = busy_query.exclude(id=exclude_appointment_id)

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from booking.availability import Slot, zone
 from booking.selectors import slots_earliest, slots_free, tier_window_end
-from booking.serializers import SlotSerializer, slot_data
+from booking.serializers import SlotSerializer, slots_data
 from locations.models import Location
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 from practice.permissions import IsScheduler
@@ -143,7 +143,7 @@ class SlotListApi(APIView):
             location_ids=[data["location"].id] if "location" in data else None,
             location_dates=None if isinstance(data["start"], dt.datetime) else (data["start"], data["end"]),
         )
-        return Response([slot_data(slot) for slot in slots])
+        return Response(slots_data(slots))
 
 
 class SlotEarliestSerializer(SlotFilterSerializer):
@@ -220,7 +220,10 @@ def earliest_answer(
         if latest_location is not None
         else tier_window_end(tier=tier, timezone="UTC", now=now)
     )
-    rendered = [{**slot_data(slot), "within_window": slot.start < ends[slot.location_id]} for slot in slots]
+    rendered = [
+        {**data, "within_window": slot.start < ends[slot.location_id]}
+        for slot, data in zip(slots, slots_data(slots), strict=True)
+    ]
     within = any(item["within_window"] for item in rendered)
     if within:
         message = f"Slots inside the {tier.code} window."

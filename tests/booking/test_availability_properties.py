@@ -268,3 +268,17 @@ def test_slots_are_ordered_and_unique(scenario: dict) -> None:
     slots = run(scenario)
     keys = [(slot.start, slot.surgeon_id, slot.location_id) for slot in slots]
     assert keys == sorted(set(keys))
+
+
+@PROPERTY_SETTINGS
+@given(scenarios(), st.integers(1, 8))
+def test_a_limited_search_returns_the_first_slots_of_the_full_search(scenario: dict, limit: int) -> None:
+    limited = free_slots(
+        scenario["calendar"],
+        scenario["rules"],
+        start=scenario["start"],
+        end=scenario["end"],
+        now=scenario["now"],
+        limit=limit,
+    )
+    assert limited == run(scenario)[:limit]
