@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
+import itertools
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -214,7 +215,7 @@ class Calendar:
     _time_off: dict[int, tuple[list[Interval], list[dt.datetime]]] = field(init=False, repr=False)
     _open: dict[tuple[int, dt.date], list[Interval] | None] = field(init=False, repr=False)
     _instants: dict[tuple[dt.date, dt.time, ZoneInfo], dt.datetime] = field(init=False, repr=False)
-    # Whether one surgeon has two blocks at one location on one weekday (slots may repeat).
+    # Whether two blocks of one surgeon at one location overlap on a weekday (slots may repeat).
     blocks_may_overlap: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -225,13 +226,18 @@ class Calendar:
         for closure in self.closures:
             self._closures[closure.location_id].append(closure)
         self._blocks = defaultdict(list)
-        per_surgeon_day: set[tuple[int, int, int]] = set()
-        self.blocks_may_overlap = False
+        per_surgeon_day: dict[tuple[int, int, int], list[tuple[dt.time, dt.time]]] = defaultdict(list)
         for block in self.blocks:
             self._blocks[(block.location_id, block.weekday)].append(block)
-            key = (block.surgeon_id, block.location_id, block.weekday)
-            self.blocks_may_overlap = self.blocks_may_overlap or key in per_surgeon_day
-            per_surgeon_day.add(key)
+            per_surgeon_day[(block.surgeon_id, block.location_id, block.weekday)].append(
+                (block.start, block.end)
+            )
+        # Blocks that only touch (08:00-12:00 held, 12:00-16:30 open) cannot yield one slot twice.
+        self.blocks_may_overlap = any(
+            later[0] < earlier[1]
+            for spans in per_surgeon_day.values()
+            for earlier, later in itertools.pairwise(sorted(spans))
+        )
         self._time_off = _by_surgeon(self.time_off)
         self._unavailable = _by_surgeon([*self.time_off, *self.busy])
         self._open = {}
