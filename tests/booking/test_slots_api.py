@@ -250,3 +250,18 @@ def test_the_earliest_limit_is_bounded(
 
 def test_an_anonymous_client_may_not_ask_for_the_earliest(anonymous_client: APIClient) -> None:
     assert earliest(anonymous_client).status_code == 401
+
+
+def test_dates_mean_each_locations_own_local_days(
+    scheduler_client: APIClient, visit: AppointmentType
+) -> None:
+    """Honolulu is UTC-10 and Kiritimati UTC+14: their Monday evenings and Monday mornings are
+    Tuesday and Sunday in UTC, and still belong to a search for Monday."""
+    shapes = {"Pacific/Honolulu": dt.time(20), "Pacific/Kiritimati": dt.time(0)}
+    for zone_name, begins in shapes.items():
+        location = LocationFactory(timezone=zone_name)
+        for weekday in range(7):
+            OpeningHoursFactory(location=location, weekday=weekday, opens=dt.time(0), closes=dt.time(23, 30))
+            BlockFactory(location=location, weekday=weekday, start=begins, end=dt.time(begins.hour, 30))
+    starts = [slot["start"] for slot in search(scheduler_client).json()]
+    assert starts == ["2027-03-01T00:00:00+14:00", "2027-03-01T20:00:00-10:00"]
