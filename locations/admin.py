@@ -22,7 +22,6 @@ from locations.services import (
     block_times,
     closure_errors,
     hours_errors,
-    timezone_error,
 )
 from practice.models import Surgeon
 
@@ -34,18 +33,6 @@ def _live_forms(formset: forms.BaseInlineFormSet) -> list[forms.ModelForm]:
         for form in formset.forms
         if getattr(form, "cleaned_data", None) and not form.cleaned_data.get("DELETE") and not form.errors
     ]
-
-
-class LocationForm(forms.ModelForm):
-    class Meta:
-        model = Location
-        fields = ["name", "address", "phone", "timezone", "is_active"]
-
-    def clean_timezone(self) -> str:
-        value: str = self.cleaned_data["timezone"]
-        if (message := timezone_error(value)) is not None:
-            raise forms.ValidationError(message)
-        return value
 
 
 class OpeningHoursForm(forms.ModelForm):
@@ -121,7 +108,7 @@ def _block_form_errors(form: forms.ModelForm, data: dict[str, Any]) -> BlockTime
         return None
     errors = block_errors(times)
     location = data.get("location")
-    if location is not None and not location.is_active and form.has_changed():
+    if location is not None and not location.is_active and "location" in form.changed_data:
         errors["location"] = "This location is inactive."
     for field, message in errors.items():
         form.add_error(field, message)
@@ -225,7 +212,6 @@ class TimeOffInline(admin.TabularInline):
 
 @admin.register(Location)
 class LocationAdmin(SimpleHistoryAdmin):
-    form = LocationForm
     inlines = [OpeningHoursInline, ClosureInline]
     list_display = ["name", "timezone", "phone", "is_active"]
     list_filter = ["is_active", "timezone"]

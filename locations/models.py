@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -23,10 +24,26 @@ WEEKDAYS = [
     (6, "Sunday"),
 ]
 
+RELEASE_HOURS_MAX = 24 * 365
+
+
+@functools.cache
+def _iana_timezones() -> frozenset[str]:
+    # Walking the zone database takes tens of milliseconds; it only changes with a deploy.
+    # "localtime" is the server's own zone under another name, not an IANA zone.
+    return frozenset(zoneinfo.available_timezones() - {"localtime"})
+
+
+def timezone_error(value: str) -> str | None:
+    """Why `value` is not an IANA time zone name, or None when it is one."""
+    if value not in _iana_timezones():
+        return f"{value!r} is not an IANA time zone (for example America/Chicago)."
+    return None
+
 
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not an IANA time zone (for example America/Chicago).")
+    if (message := timezone_error(value)) is not None:
+        raise ValidationError(message)
 
 
 class Location(models.Model):
@@ -110,7 +127,12 @@ class Block(models.Model):
     reserved_for_tier = models.ForeignKey(
         UrgencyTier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    release_hours_before = models.PositiveIntegerField(default=48)
+    release_hours_before = models.PositiveIntegerField(
+        default=48,
+        # No tier waits longer than a year, so a longer hold means nothing (and overflows date maths).
+        validators=[MaxValueValidator(RELEASE_HOURS_MAX)],
+        help_text="Hours before the start when a reserved block opens to every tier.",
+    )
     history = HistoricalRecords()
 
     class Meta:

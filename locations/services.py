@@ -7,7 +7,6 @@ call the very same rules the API does.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import holidays as holidays_lib
 from django.db import transaction
 
-from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from locations.models import Block, Closure, Location, OpeningHours, TimeOff, timezone_error
 from practice.errors import InvalidInput
 from practice.models import Surgeon, UrgencyTier
 from practice.services import HasFutureAppointments, future_appointments_exist, instance_delete, model_update
@@ -42,12 +41,6 @@ class BlockOverlap(InvalidInput):
 
 
 # --- Pure validators (shared with the admin) -------------------------------------------------
-
-
-def timezone_error(value: str) -> str | None:
-    if value not in zoneinfo.available_timezones():
-        return f"{value!r} is not an IANA time zone (for example America/Chicago)."
-    return None
 
 
 @dataclass(frozen=True)
@@ -296,11 +289,17 @@ BLOCK_FIELDS = (
 )
 
 
-def _block_validate(*, surgeon: Surgeon, block: Block, exclude_id: int | None) -> None:
-    """Call while holding SELECT FOR UPDATE on the surgeon, so two writes can't both pass."""
+def _block_validate(
+    *, surgeon: Surgeon, block: Block, exclude_id: int | None, location_changed: bool
+) -> None:
+    """Call while holding SELECT FOR UPDATE on the surgeon, so two writes can't both pass.
+
+    A block may not be put at an inactive location, but one already there may still be changed
+    (ended, shortened) after the location is deactivated.
+    """
     times = block_times(block)
     _raise_field_errors(block_errors(times))
-    if not block.location.is_active:
+    if location_changed and not block.location.is_active:
         raise InvalidInput.for_field("location", "This location is inactive.")
     other = block_overlapping(surgeon_id=surgeon.pk, times=times, exclude_id=exclude_id)
     if other is not None:
@@ -334,7 +333,7 @@ def block_create(
         reserved_for_tier=reserved_for_tier,
         release_hours_before=release_hours_before,
     )
-    _block_validate(surgeon=surgeon, block=block, exclude_id=None)
+    _block_validate(surgeon=surgeon, block=block, exclude_id=None, location_changed=True)
     block.save()
     return block
 
@@ -346,7 +345,8 @@ def block_update(*, block: Block, data: dict[str, Any]) -> Block:
     for field in BLOCK_FIELDS:
         if field in data:
             setattr(candidate, field, data[field])
-    _block_validate(surgeon=surgeon, block=candidate, exclude_id=block.pk)
+    location_changed = "location" in data and data["location"].pk != block.location_id
+    _block_validate(surgeon=surgeon, block=candidate, exclude_id=block.pk, location_changed=location_changed)
     return model_update(instance=block, data=data, fields=BLOCK_FIELDS)
 
 

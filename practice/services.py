@@ -95,6 +95,10 @@ def specialties_validate(specialties: Any) -> list[str]:
     return [item.strip() for item in specialties if item.strip()]
 
 
+def _display_name_default(first_name: str, last_name: str) -> str:
+    return f"Dr. {first_name} {last_name}"
+
+
 @transaction.atomic
 def surgeon_create(
     *,
@@ -107,7 +111,7 @@ def surgeon_create(
     surgeon = Surgeon(
         first_name=first_name,
         last_name=last_name,
-        display_name=display_name or f"Dr. {first_name} {last_name}",
+        display_name=display_name or _display_name_default(first_name, last_name),
         specialties=specialties_validate(specialties or []),
         is_active=is_active,
     )
@@ -119,6 +123,11 @@ def surgeon_create(
 def surgeon_update(*, surgeon: Surgeon, data: dict[str, Any]) -> Surgeon:
     if "specialties" in data:
         data = {**data, "specialties": specialties_validate(data["specialties"])}
+    if "display_name" in data and not data["display_name"]:
+        # Blanked, as on creation: patients and schedulers still need a name to see.
+        first_name = data.get("first_name", surgeon.first_name)
+        last_name = data.get("last_name", surgeon.last_name)
+        data = {**data, "display_name": _display_name_default(first_name, last_name)}
     return model_update(instance=surgeon, data=data, fields=SURGEON_FIELDS)
 
 

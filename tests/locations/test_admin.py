@@ -171,6 +171,25 @@ def test_the_admin_refuses_a_block_ending_before_it_starts(admin_site: Client) -
     assert not Block.objects.exists()
 
 
+def test_the_admin_refuses_a_release_horizon_beyond_a_year(admin_site: Client) -> None:
+    block = {**_block(LocationFactory()), "release_hours_before": str(24 * 365 + 1)}
+    response = admin_site.post("/admin/practice/surgeon/add/", _surgeon_form([block]))
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to 8760." in response.content.decode()
+    assert not Block.objects.exists()
+
+
+def test_the_surgeon_page_ends_a_block_at_a_location_since_deactivated(admin_site: Client) -> None:
+    block = BlockFactory(weekday=0, start="08:00", end="12:00", valid_from="2027-01-01")
+    Location.objects.filter(pk=block.location_id).update(is_active=False)
+    data = _surgeon_form([{**_block(block.location), "id": str(block.pk), "valid_until": "2027-06-30"}])
+    data["blocks-INITIAL_FORMS"] = "1"
+    response = admin_site.post(f"/admin/practice/surgeon/{block.surgeon_id}/change/", data)
+    assert response.status_code == 302
+    block.refresh_from_db()
+    assert str(block.valid_until) == "2027-06-30"
+
+
 def test_the_admin_refuses_time_off_ending_before_it_starts(admin_site: Client) -> None:
     time_off = [
         {"start_0": "2027-03-05", "start_1": "08:00", "end_0": "2027-03-01", "end_1": "08:00", "reason": "x"}

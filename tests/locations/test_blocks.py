@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from rest_framework.test import APIClient
 
-from locations.models import Block
+from locations.models import Block, Location
 from locations.services import BlockOverlap, InvalidInterval
 from tests.factories import BlockFactory, LocationFactory, SurgeonFactory
 
@@ -118,7 +120,13 @@ def test_it_refuses_a_block_that_makes_no_interval(
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"weekday": 7}, "weekday"), ({"start": "8 am"}, "start"), ({"location": 999999}, "location")],
+    [
+        ({"weekday": 7}, "weekday"),
+        ({"start": "8 am"}, "start"),
+        ({"location": 999999}, "location"),
+        ({"release_hours_before": 24 * 365 + 1}, "release_hours_before"),
+        ({"release_hours_before": 2**31 - 1}, "release_hours_before"),
+    ],
 )
 def test_malformed_block_fields_are_a_400_naming_the_field(
     admin_client_api: APIClient, changes: dict, field: str
@@ -134,6 +142,27 @@ def test_it_refuses_a_block_at_an_inactive_location(admin_client_api: APIClient)
     response = admin_client_api.post(f"/api/v1/surgeons/{surgeon.pk}/blocks/", _block(location.pk))
     assert response.status_code == 400
     assert "location" in response.json()["error"]["fields"]
+
+
+def test_a_block_cannot_be_moved_to_an_inactive_location(admin_client_api: APIClient) -> None:
+    block = BlockFactory()
+    closed = LocationFactory(is_active=False)
+    url = f"/api/v1/surgeons/{block.surgeon_id}/blocks/{block.pk}/"
+    response = admin_client_api.patch(url, {"location": closed.pk})
+    assert response.status_code == 400
+    assert "location" in response.json()["error"]["fields"]
+    block.refresh_from_db()
+    assert block.location_id != closed.pk
+
+
+def test_a_block_at_a_location_since_deactivated_may_still_be_ended(admin_client_api: APIClient) -> None:
+    block = BlockFactory(valid_from="2027-01-01", valid_until=None)
+    Location.objects.filter(pk=block.location_id).update(is_active=False)
+    url = f"/api/v1/surgeons/{block.surgeon_id}/blocks/{block.pk}/"
+    response = admin_client_api.patch(url, {"valid_until": "2027-06-30"})
+    assert response.status_code == 200
+    block.refresh_from_db()
+    assert block.valid_until == dt.date(2027, 6, 30)
 
 
 def test_moving_a_block_onto_another_of_the_surgeons_blocks_is_refused(admin_client_api: APIClient) -> None:

@@ -41,6 +41,12 @@ def test_it_refuses_a_time_zone_that_is_not_iana_naming_the_field(admin_client_a
     assert not Location.objects.exists()
 
 
+def test_the_servers_localtime_alias_is_not_a_zone(admin_client_api: APIClient) -> None:
+    response = admin_client_api.post("/api/v1/locations/", {**NEW_LOCATION, "timezone": "localtime"})
+    assert response.status_code == 400
+    assert "timezone" in response.json()["error"]["fields"]
+
+
 def test_it_refuses_a_bad_zone_on_update_too(admin_client_api: APIClient) -> None:
     location = LocationFactory()
     response = admin_client_api.patch(f"/api/v1/locations/{location.pk}/", {"timezone": "CST"})

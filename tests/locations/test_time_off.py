@@ -35,6 +35,21 @@ def test_it_refuses_a_time_without_an_offset_naming_the_field(admin_client_api: 
     assert not TimeOff.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "start",
+    ["2027-02-30T08:00:00-06:00", "2027-03-01T25:00:00-06:00", "2027-03-01T08:00:00+99:00"],
+    ids=["february-30th", "hour-25", "offset-beyond-a-day"],
+)
+def test_an_impossible_instant_is_a_400_naming_the_field(admin_client_api: APIClient, start: str) -> None:
+    surgeon = SurgeonFactory()
+    response = admin_client_api.post(
+        f"/api/v1/surgeons/{surgeon.pk}/time-off/", {**CONFERENCE, "start": start}
+    )
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["start"]
+    assert not TimeOff.objects.exists()
+
+
 def test_it_refuses_time_off_that_ends_before_it_starts(admin_client_api: APIClient) -> None:
     surgeon = SurgeonFactory()
     body = {**CONFERENCE, "end": "2027-02-28T08:00:00-06:00"}

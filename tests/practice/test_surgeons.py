@@ -36,6 +36,15 @@ def test_the_display_name_defaults_from_the_name(admin_client_api: APIClient) ->
     assert response.json()["specialties"] == []
 
 
+def test_blanking_the_display_name_restores_the_default_from_the_name(admin_client_api: APIClient) -> None:
+    surgeon = SurgeonFactory(first_name="Daniel", last_name="Reyes", display_name="Danny")
+    response = admin_client_api.patch(f"/api/v1/surgeons/{surgeon.pk}/", {"display_name": ""})
+    assert response.status_code == 200
+    assert response.json()["display_name"] == "Dr. Daniel Reyes"
+    surgeon.refresh_from_db()
+    assert surgeon.display_name == "Dr. Daniel Reyes"
+
+
 def test_specialties_must_be_a_list_of_words(admin_client_api: APIClient) -> None:
     response = admin_client_api.post("/api/v1/surgeons/", {**NEW_SURGEON, "specialties": "spine"})
     assert response.status_code == 400
