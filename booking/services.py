@@ -2,8 +2,9 @@
 
 No double booking is the database's job: on PostgreSQL two exclusion constraints refuse a
 surgeon's (start, busy_until) or a patient's (start, end) overlapping another active visit; the
-violation becomes a 409 here. On SQLite the same overlap is checked inside the IMMEDIATE
-transaction, which serialises writers, so the check cannot race.
+violation becomes a 409 here. On SQLite the same overlaps are checked inside the IMMEDIATE
+transaction, which serialises writers, so the checks cannot race: `slot_is_free` reads the
+surgeon's active visits and `_patient_is_busy` the patient's.
 """
 
 from __future__ import annotations
