@@ -39,7 +39,7 @@ ENV = {
     "DEBUG": "false",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SMS_BACKEND": "console",
-    "LOG_LEVEL": "WARNING",
+    "LOG_LEVEL": "ERROR",
     "DJANGO_SETTINGS_MODULE": "practice.settings",
 }
 os.environ.update(ENV)
