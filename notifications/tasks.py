@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from notifications import services
 
+# The project's app, not shared_task: a web process that never imported workers.celery would
+# otherwise publish through Celery's unconfigured default app (wrong broker, no `sms` route).
+from workers.celery import app
 
-@shared_task(name="notifications.tasks.send_message", ignore_result=True)
+
+@app.task(name="notifications.tasks.send_message", ignore_result=True)
 def send_message(message_id: int) -> None:
     retry_in = services.message_send(message_id=message_id)
     if retry_in is not None:
@@ -15,11 +17,11 @@ def send_message(message_id: int) -> None:
         services.message_retry_enqueue(message_id=message_id, countdown=retry_in)
 
 
-@shared_task(name="notifications.tasks.sweep", ignore_result=True)
+@app.task(name="notifications.tasks.sweep", ignore_result=True)
 def sweep() -> dict[str, int]:
     return services.messages_sweep()
 
 
-@shared_task(name="notifications.tasks.scan_follow_ups", ignore_result=True)
+@app.task(name="notifications.tasks.scan_follow_ups", ignore_result=True)
 def scan_follow_ups() -> int:
     return services.follow_ups_scan()

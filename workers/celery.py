@@ -28,7 +28,9 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     task_default_queue="default",
-    task_queues=(Queue("default"), Queue("sms")),
+    # Each queue bound by its own routing key: with one shared key, a worker consuming both
+    # would receive every task twice.
+    task_queues=(Queue("default", routing_key="default"), Queue("sms", routing_key="sms")),
     task_routes={"notifications.tasks.*": {"queue": "sms"}},
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,

@@ -1,0 +1,292 @@
+"""SMS throughput and latency through one Celery worker process; prints one JSON line.
+
+- messages per second: a batch of 10,000 confirmations is committed and enqueued first, then one
+  worker process (thread pool) sends them through twilio-python to the fake Twilio; measured from
+  the first text the fake receives to the last;
+- latency: visits booked one by one (each in its own transaction, through the notifications
+  hook, at a steady pace, worker idle) — from the commit to the fake receiving the text
+  (median and p95, milliseconds);
+- duplicates and losses, counted after the run from what the fake received (both must be 0).
+
+Uses its own database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_sms),
+dropped and recreated on each run, and a redis-server of its own on a free port (never the
+shared one). BENCH_SMS_MESSAGES and BENCH_SMS_THREADS change the batch size and pool size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_sms")
+MESSAGES = int(os.environ.get("BENCH_SMS_MESSAGES", "10000"))
+THREADS = int(os.environ.get("BENCH_SMS_THREADS", "16"))
+LATENCY_BOOKINGS = 300
+LATENCY_PACE_PER_SECOND = 50
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+REDIS_PORT = free_port()
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
+ENV = {
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "CELERY_BROKER_URL": REDIS_URL,
+    "SECRET_KEY": "bench-only-not-a-secret",
+    "DEBUG": "false",
+    "SMS_BACKEND": "twilio",
+    "SMS_QUIET_HOURS": "",
+    "LOG_LEVEL": "WARNING",
+    "DJANGO_SETTINGS_MODULE": "practice.settings",
+}
+os.environ.update(ENV)
+
+from tests.notifications.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio  # noqa: E402
+
+FAKE = FakeTwilio().start()
+os.environ.update(
+    {
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE_URL": FAKE.base_url,
+    }
+)
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    parsed = urlparse(DATABASE_URL)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def start_redis() -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(REDIS_PORT),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def answers() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    assert wait_until(answers, timeout=10), "redis-server did not start"
+    return process
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "workers.celery:app",
+            "worker",
+            "-Q",
+            "sms",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(THREADS),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env={**os.environ},
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def message_id(callback: str) -> int:
+    return int(parse_qs(urlparse(callback).query)["message"][0])
+
+
+def main() -> None:
+    recreate_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0)
+
+    from booking.models import Appointment, Patient
+    from locations.models import Location
+    from notifications import services
+    from notifications.models import Message, MessageKind, MessageStatus
+    from practice.models import AppointmentType, Surgeon, UrgencyTier
+
+    location = Location.objects.create(name="Lakeview Clinic", timezone="America/Chicago")
+    surgeon = Surgeon.objects.create(first_name="Ada", last_name="Bench", display_name="Dr. Bench")
+    kind = AppointmentType.objects.create(code="bench", name="Bench", duration_minutes=15)
+    tier = UrgencyTier.objects.order_by("rank").first()
+    assert tier is not None
+    total = MESSAGES + LATENCY_BOOKINGS
+    patients = Patient.objects.bulk_create(
+        Patient(
+            first_name="Pat",
+            last_name=f"Bench{n}",
+            date_of_birth=dt.date(1970, 1, 1),
+            phone=f"+1312{n:07d}",
+            sms_consent=True,
+        )
+        for n in range(total)
+    )
+    first = timezone.now() + dt.timedelta(days=2)
+
+    def visit(n: int) -> Appointment:
+        start = first + dt.timedelta(minutes=15 * n)
+        return Appointment(
+            patient=patients[n],
+            surgeon=surgeon,
+            location=location,
+            appointment_type=kind,
+            tier=tier,
+            start=start,
+            end=start + dt.timedelta(minutes=15),
+            busy_until=start + dt.timedelta(minutes=15),
+        )
+
+    # The batch: 10,000 visits and their confirmations, committed, then enqueued.
+    appointments = Appointment.objects.bulk_create(visit(n) for n in range(MESSAGES))
+    body = "Lakeside Spine: your visit at Lakeview Clinic is booked. Reply YES to confirm. Reply STOP to opt out."
+    batch = Message.objects.bulk_create(
+        Message(
+            patient_id=a.patient_id,
+            appointment=a,
+            kind=MessageKind.CONFIRMATION,
+            dedupe_key=f"bench:{a.pk}",
+            to=str(patients[n].phone),
+            body=body,
+            timezone=location.timezone,
+            due_at=timezone.now(),
+        )
+        for n, a in enumerate(appointments)
+    )
+    batch_ids = [m.pk for m in batch]
+
+    redis = start_redis()
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        services._enqueue(batch_ids)
+        worker = start_worker()
+        assert wait_until(lambda: len(FAKE.received) >= MESSAGES, timeout=600, interval=0.2), (
+            f"only {len(FAKE.received)} of {MESSAGES} arrived"
+        )
+        time.sleep(1)  # anything more (a duplicate) would arrive now
+        received = list(FAKE.received)
+        stamps = sorted(sms.received_at for sms in received)
+        batch_seconds = stamps[-1] - stamps[0]
+
+        # Latency: one booking per transaction, through the hook, at a steady pace.
+        committed: dict[int, float] = {}
+        FAKE.reset()
+        for n in range(MESSAGES, total):
+            with transaction.atomic():
+                appointment = visit(n)
+                appointment.save()
+                services.appointment_booked(appointment=appointment)
+                confirmation = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
+                transaction.on_commit(lambda pk=confirmation.pk: committed.__setitem__(pk, time.time()))
+            time.sleep(1 / LATENCY_PACE_PER_SECOND)
+        assert wait_until(lambda: len(FAKE.received) >= LATENCY_BOOKINGS, timeout=60), "latency texts missing"
+        time.sleep(1)
+        latency_received = list(FAKE.received)
+    finally:
+        if worker is not None:
+            stop(worker)
+        stop(redis)
+        FAKE.stop()
+
+    latencies = sorted(
+        (sms.received_at - committed[message_id(sms.status_callback)]) * 1000 for sms in latency_received
+    )
+    counts = Counter(message_id(sms.status_callback) for sms in received + latency_received)
+    expected = set(batch_ids) | set(committed)
+    print(
+        json.dumps(
+            {
+                "bench": "sms",
+                "messages": MESSAGES,
+                "worker_processes": 1,
+                "worker_threads": THREADS,
+                "messages_per_second": round(MESSAGES / batch_seconds, 1),
+                "batch_seconds": round(batch_seconds, 2),
+                "latency_ms_median": round(statistics.median(latencies), 1),
+                "latency_ms_p95": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+                "latency_samples": len(latencies),
+                "duplicates": sum(count - 1 for count in counts.values() if count > 1),
+                "losses": len(expected - set(counts)),
+                "rows_not_queued": Message.objects.filter(id__in=expected)
+                .exclude(status=MessageStatus.QUEUED)
+                .count(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
