@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from booking.models import WaitlistEntry, WaitlistStatus
 from booking.selectors import waitlist_matches
+from booking.services import waitlist_entries_expire
 from tests.factories import (
     AppointmentFactory,
     AppointmentTypeFactory,
@@ -133,3 +134,18 @@ def test_a_freed_slot_matches_by_the_clinics_local_date() -> None:
         latest_date=dt.date(2027, 3, 8),
     )
     assert waitlist_matches(appointment=freed) == [entry]
+
+
+def test_entries_past_their_latest_date_are_withdrawn_by_the_daily_expiry() -> None:
+    past = WaitlistEntryFactory(latest_date=dt.date(2027, 3, 9))
+    offered_past = WaitlistEntryFactory(latest_date=dt.date(2027, 3, 9), status=WaitlistStatus.OFFERED)
+    today = WaitlistEntryFactory(latest_date=dt.date(2027, 3, 10))
+    booked = WaitlistEntryFactory(latest_date=dt.date(2027, 3, 1), status=WaitlistStatus.BOOKED)
+    assert waitlist_entries_expire(today=dt.date(2027, 3, 10)) == 2
+    statuses = dict(WaitlistEntry.objects.values_list("id", "status"))
+    assert statuses == {
+        past.id: WaitlistStatus.WITHDRAWN,
+        offered_past.id: WaitlistStatus.WITHDRAWN,
+        today.id: WaitlistStatus.WAITING,
+        booked.id: WaitlistStatus.BOOKED,
+    }
