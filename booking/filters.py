@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from booking.models import Appointment, AppointmentStatus, Patient, WaitlistEntry, WaitlistStatus
+from booking.selectors import patient_search
 from locations.models import Location
 from practice.models import AppointmentType, Surgeon, UrgencyTier
-
-_NON_DIGITS = re.compile(r"\D")
-_PHONE_SHAPE = re.compile(r"^[\d\s()+.-]+$")
-# Fewer digits than this would match half the practice by coincidence.
-MIN_PHONE_DIGITS = 4
-
-
-def patients_matching(queryset: QuerySet[Patient], query: str) -> QuerySet[Patient]:
-    """Patients whose record number, phone or name matches `query`.
-
-    A record number matches exactly (any case); a phone by its trailing digits, so "555-0123",
-    "(312) 555-0123" and "+1 312 555 0123" all find +13125550123; a name by every word starting
-    the first or the last name ("jo smi" finds John Smith).
-    """
-    query = query.strip()
-    if not query:
-        return queryset
-    condition = Q(record_number__iexact=query)
-    digits = _NON_DIGITS.sub("", query)
-    if _PHONE_SHAPE.match(query) and len(digits) >= MIN_PHONE_DIGITS:
-        condition |= Q(phone__endswith=digits)
-    words = query.split()
-    if words and not _PHONE_SHAPE.match(query):
-        name = Q()
-        for word in words:
-            name &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
-        condition |= name
-    return queryset.filter(condition)
 
 
 class PatientFilter(django_filters.FilterSet):
@@ -51,7 +22,7 @@ class PatientFilter(django_filters.FilterSet):
         fields = ["search", "preferred_location"]
 
     def filter_search(self, queryset: QuerySet[Patient], name: str, value: str) -> QuerySet[Patient]:
-        return patients_matching(queryset, value)
+        return patient_search(query=value, patients=queryset)
 
 
 class AppointmentFilter(django_filters.FilterSet):

@@ -8,6 +8,7 @@ to the pure engine in `booking.availability`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,7 @@ from booking.availability import (
     free_slots,
     zone,
 )
-from booking.models import ACTIVE_STATUSES, Appointment, WaitlistEntry, WaitlistStatus
+from booking.models import ACTIVE_STATUSES, Appointment, Patient, WaitlistEntry, WaitlistStatus
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
 from practice.models import AppointmentType, UrgencyTier
 
@@ -489,3 +490,40 @@ def waitlist_matches(*, appointment: Appointment) -> list[WaitlistEntry]:
         .select_related("patient", "tier")
         .order_by("-tier__rank", "created_at", "id")
     )
+
+
+def appointments_with_details() -> QuerySet[Appointment]:
+    """Appointments with what their API representation reads, in one query."""
+    return Appointment.objects.select_related(
+        "patient", "appointment_type", "tier", "booked_by", "rescheduled_to"
+    )
+
+
+_NON_DIGITS = re.compile(r"\D")
+_PHONE_SHAPE = re.compile(r"^[\d\s()+.-]+$")
+# Fewer digits than this would match half the practice by coincidence.
+PATIENT_SEARCH_MIN_PHONE_DIGITS = 4
+
+
+def patient_search(*, query: str, patients: QuerySet[Patient] | None = None) -> QuerySet[Patient]:
+    """Patients whose record number, phone or name matches `query`.
+
+    A record number matches exactly (any case); a phone by its trailing digits, so "555-0123",
+    "(312) 555-0123" and "+1 312 555 0123" all find +13125550123; a name by every word starting
+    the first or the last name ("jo smi" finds John Smith).
+    """
+    patients = Patient.objects.all() if patients is None else patients
+    query = query.strip()
+    if not query:
+        return patients
+    condition = Q(record_number__iexact=query)
+    digits = _NON_DIGITS.sub("", query)
+    if _PHONE_SHAPE.match(query):
+        if len(digits) >= PATIENT_SEARCH_MIN_PHONE_DIGITS:
+            condition |= Q(phone__endswith=digits)
+    else:
+        name = Q()
+        for word in query.split():
+            name &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
+        condition |= name
+    return patients.filter(condition)

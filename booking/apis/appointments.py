@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from booking import services
 from booking.filters import AppointmentFilter
 from booking.models import Appointment, Patient
+from booking.selectors import appointments_with_details
 from locations.models import Location
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import AppointmentType, Surgeon, UrgencyTier
@@ -45,12 +46,6 @@ class AwareDateTimeField(serializers.DateTimeField):
             if parsed is not None and timezone.is_naive(parsed):
                 self.fail("naive")
         return super().to_internal_value(value)
-
-
-def appointments_for_display() -> QuerySet[Appointment]:
-    return Appointment.objects.select_related(
-        "patient", "appointment_type", "tier", "booked_by", "rescheduled_to"
-    )
 
 
 class AppointmentOutputSerializer(serializers.ModelSerializer):
@@ -99,7 +94,7 @@ class AppointmentOutputSerializer(serializers.ModelSerializer):
 
 
 def _output(appointment: Appointment) -> dict[str, Any]:
-    return AppointmentOutputSerializer(appointments_for_display().get(pk=appointment.pk)).data
+    return AppointmentOutputSerializer(appointments_with_details().get(pk=appointment.pk)).data
 
 
 class AppointmentCreateInputSerializer(serializers.Serializer):
@@ -131,7 +126,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     filterset_class = AppointmentFilter
 
     def get_queryset(self) -> QuerySet[Appointment]:
-        return appointments_for_display()
+        return appointments_with_details()
 
     @extend_schema(
         summary="Book an appointment",
