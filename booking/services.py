@@ -66,7 +66,7 @@ class InvalidTransition(Conflict):
 
 class PatientHasAppointments(Conflict):
     code = "patient_has_appointments"
-    default_message = "The patient has appointments on record and cannot be deleted."
+    default_message = "The patient has appointments or surgeries on record and cannot be deleted."
 
 
 class InactiveReference(DomainError):
