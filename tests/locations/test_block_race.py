@@ -13,7 +13,9 @@ from locations.services import BlockOverlap, block_create
 from tests.factories import LocationFactory, SurgeonFactory
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback, like the project's other committing tests: a plain flush would drop the
+# seeded tiers and groups and re-create content types under new ids, breaking the tests after it.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_overlapping_blocks_at_two_locations_cannot_both_be_saved() -> None:
     surgeon = SurgeonFactory()
     locations = [LocationFactory(), LocationFactory()]
