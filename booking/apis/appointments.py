@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,14 +23,46 @@ from booking import services
 from booking.filters import AppointmentFilter
 from booking.models import Appointment, Patient
 from booking.selectors import appointments_with_details
+from booking.serializers import SlotSerializer
 from locations.models import Location
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 from practice.permissions import IsScheduler
 
 CONFLICT = OpenApiResponse(
+    response=inline_serializer(
+        "AppointmentConflictError",
+        {
+            "error": inline_serializer(
+                "AppointmentConflictErrorBody",
+                {
+                    "code": serializers.ChoiceField(
+                        [
+                            services.SlotUnavailable.code,
+                            services.PatientUnavailable.code,
+                            services.OutsideTierWindow.code,
+                            services.InvalidTransition.code,
+                        ]
+                    ),
+                    "message": serializers.CharField(),
+                    "fields": serializers.DictField(
+                        child=serializers.ListField(child=serializers.CharField())
+                    ),
+                    "next_slots": SlotSerializer(
+                        many=True, required=False, help_text="With slot_unavailable: the next free slots."
+                    ),
+                    "window_end": serializers.DateTimeField(
+                        required=False, help_text="With outside_tier_window: when the tier's window closes."
+                    ),
+                    "status": serializers.CharField(
+                        required=False, help_text="With invalid_transition: the appointment's current status."
+                    ),
+                },
+            )
+        },
+    ),
     description="The slot is taken (with `next_slots`), the patient is busy, the start is past the "
-    "tier's window, or the status does not allow this (naming the current status)."
+    "tier's window, or the status does not allow this (naming the current status).",
 )
 KEY_REUSED = OpenApiResponse(description="The Idempotency-Key was used with a different request.")
 
