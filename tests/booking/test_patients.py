@@ -68,7 +68,9 @@ def test_patients_without_a_record_number_do_not_clash(scheduler_client: APIClie
     ["lop", "Maria Lopez", "maria lo", "MRN-0042", "mrn-0042", "555-0199", "(312) 555-0199", "+13125550199"],
 )
 def test_it_finds_a_patient_by_name_phone_or_record_number(scheduler_client: APIClient, query: str) -> None:
-    wanted = PatientFactory(first_name="Maria", last_name="Lopez", phone="+13125550199", record_number="MRN-0042")
+    wanted = PatientFactory(
+        first_name="Maria", last_name="Lopez", phone="+13125550199", record_number="MRN-0042"
+    )
     PatientFactory(first_name="John", last_name="Smith", phone="+13125550111", record_number="MRN-0001")
     response = scheduler_client.get("/api/v1/patients/", {"search": query})
     assert response.status_code == 200
