@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -44,7 +44,7 @@ from notifications.models import (
     WorklistItem,
     WorklistKind,
 )
-from notifications.transports import TWILIO_OPTED_OUT_CODE, TransportError, get_transport
+from notifications.transports import TWILIO_OPTED_OUT_CODE, Transport, TransportError, get_transport
 from practice.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -131,19 +131,23 @@ def _backoff_seconds(attempts: int) -> float:
 # --- The outbox ----------------------------------------------------------------------------------
 
 
+# Rows committed together (a batch, a sweep) travel this many ids to a task: the broker's cost
+# is paid once per chunk, and the worker's threads each take a chunk.
+ENQUEUE_CHUNK = 25
+
+
 def _enqueue(message_ids: list[int], *, countdown: float | None = None) -> None:
     """Hand rows to the `sms` queue. A broker outage loses nothing: the sweep finds the rows."""
-    if not message_ids:
-        return
-    from notifications.tasks import send_message
+    from notifications.tasks import send_messages
 
-    for message_id in message_ids:
+    for start in range(0, len(message_ids), ENQUEUE_CHUNK):
+        chunk = message_ids[start : start + ENQUEUE_CHUNK]
         try:
-            send_message.apply_async((message_id,), countdown=countdown or 0, retry=False)
-        except Exception as error:  # noqa: BLE001 (any broker failure: the sweep sends the row later)
+            send_messages.apply_async((chunk,), countdown=countdown or 0, retry=False)
+        except Exception as error:  # noqa: BLE001 (any broker failure: the sweep sends the rows later)
             logger.warning(
-                "sms enqueue failed; the sweep will send it",
-                extra={"message_id": message_id, "error": type(error).__name__},
+                "sms enqueue failed; the sweep will send the rows",
+                extra={"messages": len(message_ids) - start, "error": type(error).__name__},
             )
             return
 
@@ -342,21 +346,51 @@ def _still_relevant(message: Message, now: dt.datetime) -> bool:
 
 
 def message_send(*, message_id: int) -> float | None:
-    """Send one due row, at most once: claim it by a conditional UPDATE, call the transport
-    outside any transaction, record the outcome.
+    """Send one due row at most once; seconds until its retry after a transient failure."""
+    return messages_send(message_ids=[message_id]).get(message_id)
 
-    Returns seconds until a retry is due after a transient failure (None otherwise); the caller
-    may enqueue that retry, and the sweep sends it anyway if the broker loses it.
+
+def _claim(message_ids: list[int], now: dt.datetime) -> list[int]:
+    """The conditional UPDATE that makes a row ours: pending and due, now sending. Rows another
+    worker claimed, or that were sent, suppressed or rescheduled meanwhile, are not returned."""
+    if not message_ids:
+        return []
+    table = Message._meta.db_table
+    placeholders = ", ".join(["%s"] * len(message_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, claimed_at = %s, updated_at = %s, attempts = attempts + 1 "  # noqa: S608 (table name from the model, values bound)
+            f"WHERE id IN ({placeholders}) AND status = %s AND due_at <= %s RETURNING id",
+            [MessageStatus.SENDING, now, now, *message_ids, MessageStatus.PENDING, now],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def messages_send(*, message_ids: list[int]) -> dict[int, float]:
+    """Send due rows, each at most once: claim them by a conditional UPDATE, call the transport
+    outside any transaction, record each outcome.
+
+    Returns, for rows that failed transiently, the seconds until their retry is due; the caller
+    may enqueue those retries, and the sweep sends them anyway if the broker loses them.
     """
+    claimed = _claim(list(message_ids), timezone.now())
+    retries: dict[int, float] = {}
+    if not claimed:
+        return retries
+    transport = get_transport()
+    for message in Message.objects.select_related("patient", "appointment", "follow_up", "offer").filter(
+        id__in=claimed
+    ):
+        retry_in = _send_claimed(message=message, transport=transport)
+        if retry_in is not None:
+            retries[message.pk] = retry_in
+    return retries
+
+
+def _send_claimed(*, message: Message, transport: Transport) -> float | None:
+    """Call while the row is `sending` and ours (claimed by `_claim`)."""
     now = timezone.now()
-    claimed = Message.objects.filter(id=message_id, status=MessageStatus.PENDING, due_at__lte=now).update(
-        status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
-    )
-    if claimed != 1:
-        return None  # sent, suppressed, not yet due, or another worker has it
-    message = Message.objects.select_related("patient", "appointment", "follow_up", "offer").get(
-        id=message_id
-    )
+    message_id = message.pk
     mine = Message.objects.filter(id=message_id, status=MessageStatus.SENDING)
     if message.patient.sms_opted_out_at is not None:
         mine.update(
@@ -376,7 +410,6 @@ def message_send(*, message_id: int) -> float | None:
         mine.update(status=MessageStatus.PENDING, due_at=release, attempts=F("attempts") - 1, claimed_at=None)
         return None
 
-    transport = get_transport()
     try:
         sid = transport.find(message) if message.attempts > 1 else None
         if sid is None:

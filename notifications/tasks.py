@@ -9,10 +9,10 @@ from notifications import services
 from workers.celery import app
 
 
-@app.task(name="notifications.tasks.send_message", ignore_result=True)
-def send_message(message_id: int) -> None:
-    retry_in = services.message_send(message_id=message_id)
-    if retry_in is not None:
+@app.task(name="notifications.tasks.send_messages", ignore_result=True)
+def send_messages(message_ids: list[int]) -> None:
+    retries = services.messages_send(message_ids=message_ids)
+    for message_id, retry_in in retries.items():
         # A short countdown is safe (far below the visibility timeout); the sweep is the backstop.
         services.message_retry_enqueue(message_id=message_id, countdown=retry_in)
 
