@@ -251,7 +251,6 @@ class Calendar:
             return self._open[key]
         tz = zone(self.timezones[location_id])
         partial: list[Interval] = []
-        result: list[Interval] | None
         for closure in self._closures.get(location_id, ()):
             if closure.start_date <= day <= closure.end_date:
                 if closure.whole_day:
@@ -268,9 +267,8 @@ class Calendar:
         if partial:
             holes = merge(partial)
             hours = subtract(hours, holes, [end for _, end in holes])
-        result = hours
-        self._open[key] = result
-        return result
+        self._open[key] = hours
+        return hours
 
     def instant(self, day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
         """local_instant, remembered: surgeons at one location share their start times."""
@@ -284,9 +282,6 @@ class Calendar:
         return [
             block for block in self._blocks.get((location_id, day.weekday()), ()) if block.applies_on(day)
         ]
-
-    def closed_all_day(self, location_id: int, day: dt.date) -> bool:
-        return self.open_intervals(location_id, day) is None
 
     def in_closure(self, location_id: int, start: dt.datetime, end: dt.datetime) -> bool:
         """Whether [start, end) touches a closure (whole-day or part-day) of the location."""
