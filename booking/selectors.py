@@ -78,7 +78,7 @@ def _calendar(
         blocks_query = blocks_query.filter(surgeon_id__in=list(surgeon_ids))
     if location_ids is not None:
         blocks_query = blocks_query.filter(location_id__in=list(location_ids))
-    rows = blocks_query.values_list(
+    rows = blocks_query.order_by().values_list(
         "id",
         "surgeon_id",
         "location_id",
@@ -117,9 +117,9 @@ def _calendar(
     found_surgeons = list({block.surgeon_id for block in blocks})
     hours = [
         HoursSpec(location_id=row[0], weekday=row[1], opens=row[2], closes=row[3])
-        for row in OpeningHours.objects.filter(location_id__in=found_locations).values_list(
-            "location_id", "weekday", "opens", "closes"
-        )
+        for row in OpeningHours.objects.filter(location_id__in=found_locations)
+        .order_by()
+        .values_list("location_id", "weekday", "opens", "closes")
     ]
     closures = [
         ClosureSpec(
@@ -127,7 +127,9 @@ def _calendar(
         )
         for row in Closure.objects.filter(
             location_id__in=found_locations, start_date__lte=last_day, end_date__gte=first_day
-        ).values_list("location_id", "start_date", "end_date", "start_time", "end_time")
+        )
+        .order_by()
+        .values_list("location_id", "start_date", "end_date", "start_time", "end_time")
     ]
     time_off = _surgeon_intervals(
         TimeOff.objects.filter(surgeon_id__in=found_surgeons, start__lt=high, end__gt=low), "start", "end"
@@ -160,14 +162,14 @@ def _surgeon_intervals(query: QuerySet[Any], start: str, end: str) -> list[Surge
     if connection.vendor != "postgresql":
         return [
             SurgeonInterval(surgeon_id=row[0], start=row[1], end=row[2])
-            for row in query.values_list("surgeon_id", start, end)
+            for row in query.order_by().values_list("surgeon_id", start, end)
         ]
     from_epoch = dt.datetime.fromtimestamp
     return [
         SurgeonInterval(row[0], from_epoch(row[1], dt.UTC), from_epoch(row[2], dt.UTC))
-        for row in query.annotate(_start=_Epoch(start), _end=_Epoch(end)).values_list(
-            "surgeon_id", "_start", "_end"
-        )
+        for row in query.annotate(_start=_Epoch(start), _end=_Epoch(end))
+        .order_by()
+        .values_list("surgeon_id", "_start", "_end")
     ]
 
 
@@ -330,7 +332,7 @@ def appointment_conflicts(
     location_ids = {appointment.location_id for appointment in appointments}
     low = min(appointment.start for appointment in appointments) - _PAD
     high = max(appointment.end for appointment in appointments) + _PAD
-    timezones = dict(Location.objects.filter(id__in=location_ids).values_list("id", "timezone"))
+    timezones = dict(Location.objects.filter(id__in=location_ids).order_by().values_list("id", "timezone"))
     blocks = [
         BlockSpec(
             surgeon_id=row[0],
@@ -341,15 +343,15 @@ def appointment_conflicts(
             valid_from=row[5],
             valid_until=row[6],
         )
-        for row in Block.objects.filter(surgeon_id__in=surgeon_ids, location_id__in=location_ids).values_list(
-            "surgeon_id", "location_id", "weekday", "start", "end", "valid_from", "valid_until"
-        )
+        for row in Block.objects.filter(surgeon_id__in=surgeon_ids, location_id__in=location_ids)
+        .order_by()
+        .values_list("surgeon_id", "location_id", "weekday", "start", "end", "valid_from", "valid_until")
     ]
     hours = [
         HoursSpec(location_id=row[0], weekday=row[1], opens=row[2], closes=row[3])
-        for row in OpeningHours.objects.filter(location_id__in=location_ids).values_list(
-            "location_id", "weekday", "opens", "closes"
-        )
+        for row in OpeningHours.objects.filter(location_id__in=location_ids)
+        .order_by()
+        .values_list("location_id", "weekday", "opens", "closes")
     ]
     closures = [
         ClosureSpec(
@@ -357,13 +359,15 @@ def appointment_conflicts(
         )
         for row in Closure.objects.filter(
             location_id__in=location_ids, end_date__gte=low.date(), start_date__lte=high.date()
-        ).values_list("location_id", "start_date", "end_date", "start_time", "end_time")
+        )
+        .order_by()
+        .values_list("location_id", "start_date", "end_date", "start_time", "end_time")
     ]
     time_off = [
         SurgeonInterval(surgeon_id=row[0], start=row[1], end=row[2])
-        for row in TimeOff.objects.filter(
-            surgeon_id__in=surgeon_ids, end__gt=low, start__lt=high
-        ).values_list("surgeon_id", "start", "end")
+        for row in TimeOff.objects.filter(surgeon_id__in=surgeon_ids, end__gt=low, start__lt=high)
+        .order_by()
+        .values_list("surgeon_id", "start", "end")
     ]
     calendar = Calendar(timezones=timezones, blocks=blocks, hours=hours, closures=closures, time_off=time_off)
     conflicts: list[AppointmentConflict] = []
@@ -403,6 +407,7 @@ def third_next_available(
     scheduled = (
         Block.objects.filter(surgeon__is_active=True, location__is_active=True)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .order_by()
         .values_list("surgeon_id", "location_id")
         .distinct()
     )
@@ -451,7 +456,7 @@ def bookings_by_window(
     else:
         first, last = location_dates
         made = Q(pk__in=[])
-        for timezone in Location.objects.values_list("timezone", flat=True).distinct():
+        for timezone in Location.objects.order_by().values_list("timezone", flat=True).distinct():
             tz = zone(timezone)
             made |= Q(
                 location__timezone=timezone,
