@@ -488,7 +488,28 @@ def messages_sweep() -> dict[str, int]:
         .values_list("id", flat=True)[:5000]
     )
     _enqueue(recovered + due)
-    return {"stranded": len(recovered), "enqueued": len(recovered) + len(due)}
+    lapsed = waitlist_offers_lapse(now=now)
+    return {"stranded": len(recovered), "enqueued": len(recovered) + len(due), "offers_lapsed": lapsed}
+
+
+def waitlist_offers_lapse(*, now: dt.datetime) -> int:
+    """Open offers nobody answered in time, or whose slot is about to start, are gone; their
+    patients wait for the next freed slot again (an offered entry is not offered another)."""
+    stale = WaitlistOffer.objects.filter(status=WaitlistOfferStatus.OPEN).filter(
+        Q(created_at__lte=now - dt.timedelta(hours=settings.SMS_WAITLIST_OFFER_HOURS))
+        | Q(freed__start__lte=now + dt.timedelta(hours=1))
+    )
+    lapsed = 0
+    for offer in stale.select_related("entry")[:1000]:
+        with transaction.atomic():
+            if WaitlistOffer.objects.filter(pk=offer.pk, status=WaitlistOfferStatus.OPEN).update(
+                status=WaitlistOfferStatus.GONE, answered_at=now
+            ):
+                lapsed += 1
+                WaitlistEntry.objects.filter(pk=offer.entry_id, status=WaitlistStatus.OFFERED).update(
+                    status=WaitlistStatus.WAITING
+                )
+    return lapsed
 
 
 # --- Delivery status callbacks -------------------------------------------------------------------

@@ -334,6 +334,9 @@ SMS_SWEEP_GRACE_SECONDS = _sms_int("SMS_SWEEP_GRACE_SECONDS", 30, 0, 3600)
 SMS_SEND_TIMEOUT_SECONDS = _sms_int("SMS_SEND_TIMEOUT_SECONDS", 10, 1, 120)
 # How many waitlist patients are offered a freed slot at once.
 SMS_WAITLIST_OFFERS = _sms_int("SMS_WAITLIST_OFFERS", 3, 1, 50)
+# An unanswered waitlist offer lapses after this many hours (or when the slot is near), and
+# its patient waits for the next freed slot again.
+SMS_WAITLIST_OFFER_HOURS = _sms_int("SMS_WAITLIST_OFFER_HOURS", 12, 1, 336)
 # The API schema names the outbox's enums (a text's `status` and `kind`) apart from booking's.
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: ignore[attr-defined]
     {

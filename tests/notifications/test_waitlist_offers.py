@@ -118,3 +118,18 @@ def test_two_yes_replies_at_the_same_moment_book_the_slot_once() -> None:
     assert len([result for result in results if result is not None]) == 1
     assert Appointment.objects.filter(patient__in=[e.patient for e in entries]).count() == 1
     assert WaitlistOffer.objects.filter(status=WaitlistOfferStatus.ACCEPTED).count() == 1
+
+
+def test_an_unanswered_offer_lapses_and_the_patient_waits_again(settings: Any) -> None:
+    settings.SMS_WAITLIST_OFFER_HOURS = 12
+    _, _, appointment = _cancelled_slot()
+    entry = _wait(PatientFactory())
+    appointment_cancel(appointment=appointment, reason="Feeling better")
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.OFFERED
+    with time_machine.travel(MONDAY_MORNING + dt.timedelta(hours=11), tick=False):
+        services.messages_sweep()
+    assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.OPEN
+    with time_machine.travel(MONDAY_MORNING + dt.timedelta(hours=12, minutes=1), tick=False):
+        services.messages_sweep()
+    assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.GONE
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WAITING
