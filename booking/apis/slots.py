@@ -24,6 +24,8 @@ from practice.permissions import IsScheduler
 
 MAX_RANGE_DAYS = 62
 MAX_EARLIEST_LIMIT = 50
+# Far enough either way for any practice; the edges of Python's calendar would overflow.
+MIN_YEAR, MAX_YEAR = 1970, 2999
 
 # An unencoded "+" in a query string arrives as a space: "08:00:00 01:00" meant "+01:00".
 _SPACED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
@@ -38,6 +40,7 @@ class DateOrInstantField(serializers.Field):
     default_error_messages = {
         "invalid": "Use a date (YYYY-MM-DD) or an ISO 8601 date-time with an offset.",
         "naive": "Include a UTC offset (for example 2027-03-01T08:00:00-06:00 or ...Z).",
+        "out_of_range": "Use a year from 1970 to 2999.",
     }
 
     def to_internal_value(self, data: Any) -> dt.date | dt.datetime:
@@ -48,6 +51,8 @@ class DateOrInstantField(serializers.Field):
                 day = parse_date(text)
                 if day is None:
                     self.fail("invalid")
+                if not MIN_YEAR <= day.year <= MAX_YEAR:
+                    self.fail("out_of_range")
                 return day
             moment = parse_datetime(text)
         except ValueError:
@@ -56,6 +61,8 @@ class DateOrInstantField(serializers.Field):
             self.fail("invalid")
         if moment.tzinfo is None:
             self.fail("naive")
+        if not MIN_YEAR <= moment.year <= MAX_YEAR:
+            self.fail("out_of_range")
         return moment
 
     def to_representation(self, value: Any) -> str:
