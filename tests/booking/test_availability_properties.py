@@ -22,6 +22,7 @@ from booking.availability import (
     Slot,
     SlotRules,
     SurgeonInterval,
+    conflict_reason,
     free_slots,
 )
 
@@ -282,3 +283,14 @@ def test_a_limited_search_returns_the_first_slots_of_the_full_search(scenario: d
         limit=limit,
     )
     assert limited == run(scenario)[:limit]
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_a_visit_booked_into_any_free_slot_is_never_reported_as_a_conflict(scenario: dict) -> None:
+    calendar: Calendar = scenario["calendar"]
+    for slot in run(scenario):
+        reason = conflict_reason(
+            calendar, surgeon_id=slot.surgeon_id, location_id=slot.location_id, start=slot.start, end=slot.end
+        )
+        assert reason is None

@@ -267,3 +267,10 @@ def test_dates_mean_each_locations_own_local_days(
             BlockFactory(location=location, weekday=weekday, start=begins, end=dt.time(begins.hour, 30))
     starts = [slot["start"] for slot in search(scheduler_client).json()]
     assert starts == ["2027-03-01T00:00:00+14:00", "2027-03-01T20:00:00-10:00"]
+
+
+def test_an_inactive_location_offers_no_slots(
+    scheduler_client: APIClient, block: Block, visit: AppointmentType
+) -> None:
+    Location.objects.filter(id=block.location_id).update(is_active=False)
+    assert search(scheduler_client).json() == []
