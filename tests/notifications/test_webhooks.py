@@ -247,3 +247,26 @@ def test_a_forged_status_callback_changes_nothing(anonymous_client: APIClient, v
     assert response.status_code == 403
     message.refresh_from_db()
     assert message.status == MessageStatus.QUEUED
+
+
+def test_a_status_callback_records_a_text_whose_worker_died_before_saving_its_sid(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    message = Message.objects.get(appointment=visit, kind=MessageKind.CONFIRMATION)
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.SENDING, claimed_at=MONDAY_MORNING)
+    data = {"MessageSid": "SM" + "f" * 32, "MessageStatus": "sent"}
+    assert (
+        signed_post(anonymous_client, f"/webhooks/twilio/status/?message={message.pk}", data).status_code
+        == 200
+    )
+    message.refresh_from_db()
+    assert (message.status, message.provider_sid) == (MessageStatus.SENT, "SM" + "f" * 32)
+    services.messages_sweep()  # not stranded any more: nothing to resend
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+
+
+def test_a_status_callback_for_an_unknown_sid_changes_nothing(anonymous_client: APIClient) -> None:
+    data = {"MessageSid": "SMUNKNOWN", "MessageStatus": "delivered"}
+    assert signed_post(anonymous_client, "/webhooks/twilio/status/", data).status_code == 200
+    assert not Message.objects.exists()
