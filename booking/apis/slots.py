@@ -172,8 +172,8 @@ class SlotEarliestApi(APIView):
     class OutputSerializer(serializers.Serializer):
         tier = serializers.CharField()
         window_ends = serializers.DateTimeField(
-            help_text="When the tier's window closes (the end of its last day; the latest across "
-            "the locations searched, each slot is judged by its own location's)."
+            help_text="When the tier's window closes (the end of its last local day) at the searched "
+            "location, else at the earliest slot's; each slot is judged by its own location's."
         )
         within_window = serializers.BooleanField(help_text="Whether any slot lies inside the window.")
         message = serializers.CharField()
@@ -211,22 +211,25 @@ class SlotEarliestApi(APIView):
 def earliest_answer(
     *, tier: UrgencyTier, slots: list[Slot], location: Location | None, now: dt.datetime
 ) -> dict[str, Any]:
-    """The earliest-slots answer: each slot judged against its own location's window."""
-    zones = (
-        {location.id: location.timezone}
-        if location is not None
-        else dict(Location.objects.filter(is_active=True).values_list("id", "timezone"))
-    )
-    zones.update({slot.location_id: slot.timezone for slot in slots})
+    """The earliest-slots answer: each slot judged against its own location's window. The
+    headline window is the searched location's, else the earliest slot's location's, else (no
+    slot at all) the latest of the active locations'."""
+    zones = {slot.location_id: slot.timezone for slot in slots}
+    if location is not None:
+        headline = location.timezone
+    elif slots:
+        headline = slots[0].timezone
+    else:
+        candidates = (
+            Location.objects.filter(is_active=True).order_by().values_list("timezone", flat=True).distinct()
+        )
+        headline = max(
+            set(candidates) or {"UTC"}, key=lambda name: tier_window_end(tier=tier, timezone=name, now=now)
+        )
     ends = {
         location_id: tier_window_end(tier=tier, timezone=name, now=now) for location_id, name in zones.items()
     }
-    latest_location = max(ends, key=lambda key: ends[key]) if ends else None
-    window_ends = (
-        ends[latest_location].astimezone(zone(zones[latest_location]))
-        if latest_location is not None
-        else tier_window_end(tier=tier, timezone="UTC", now=now)
-    )
+    window_ends = tier_window_end(tier=tier, timezone=headline, now=now).astimezone(zone(headline))
     rendered = [
         {**data, "within_window": slot.start < ends[slot.location_id]}
         for slot, data in zip(slots, slots_data(slots), strict=True)

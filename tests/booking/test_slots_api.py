@@ -274,3 +274,12 @@ def test_an_inactive_location_offers_no_slots(
 ) -> None:
     Location.objects.filter(id=block.location_id).update(is_active=False)
     assert search(scheduler_client).json() == []
+
+
+def test_with_no_slot_at_all_the_answer_says_so_and_still_names_the_window(
+    scheduler_client: APIClient, clinic: Location, visit: AppointmentType
+) -> None:
+    body = earliest(scheduler_client).json()
+    assert body["slots"] == [] and body["within_window"] is False
+    assert body["message"] == "No slot found in the next year."
+    assert body["window_ends"] == "2027-03-02T00:00:00-06:00"
