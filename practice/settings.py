@@ -344,5 +344,11 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: igno
         "MessageKindEnum": "notifications.models.MessageKind",
     }
 )
+# Publishing gives up after one quick retry: a booking commits its texts to the outbox and
+# enqueues them after commit; with the broker down, kombu's default (retrying for its 4-second
+# connect timeout) would hold the request that long, while the sweep sends the rows anyway.
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+)
 # twilio-python logs every request's headers and query (phone numbers) at INFO.
 LOGGING["loggers"]["twilio.http_client"] = {"level": "WARNING"}  # type: ignore[index]
