@@ -28,16 +28,17 @@ from booking.availability import (
     SurgeonInterval,
     conflict_reason,
     free_slots,
+    local_instant,
     zone,
 )
 from booking.models import ACTIVE_STATUSES, Appointment, Patient, WaitlistEntry, WaitlistStatus
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
 from practice.models import AppointmentType, UrgencyTier
 
-# A local day that [start, end) touches begins at most 25 hours before start (a 25-hour day at
-# the far side of UTC) and its blocks end at most 25 hours after end: loads are padded so every
-# such day is loaded whole, and no more.
+# A local day that [start, end) touches begins at most 25 hours before start and ends at most 25
+# hours after end, in any zone. Until the blocks say which zones matter, dates are padded so.
 _PAD = dt.timedelta(hours=26)
+_TICK = dt.timedelta(microseconds=1)
 # No visit holds a surgeon longer: AppointmentType allows 600 minutes and a 240-minute buffer.
 LONGEST_VISIT = dt.timedelta(minutes=600 + 240)
 # Earliest-slot searches widen step by step (days after the search start) up to a year.
@@ -113,6 +114,13 @@ def _calendar(
         timezones[row[2]] = row[11]
     if not blocks:
         return Calendar(timezones={}, blocks=[])
+    # Now the zones are known, the local days [start, end) touches bound what else to load.
+    zones = [zone(name) for name in set(timezones.values())]
+    local_days = [(start.astimezone(tz).date(), (end - _TICK).astimezone(tz).date(), tz) for tz in zones]
+    first_day = min(first for first, _, _ in local_days)
+    last_day = max(last for _, last, _ in local_days)
+    low = min(local_instant(first, dt.time(0), tz) for first, _, tz in local_days)
+    high = max(local_instant(last + dt.timedelta(days=1), dt.time(0), tz) for _, last, tz in local_days)
     found_locations = list(timezones)
     found_surgeons = list({block.surgeon_id for block in blocks})
     hours = [
