@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
+import time
 import zoneinfo
 from collections import Counter
 from collections.abc import Iterator
@@ -17,12 +18,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from booking.models import Appointment, Patient
 from notifications import services, tasks
 from notifications.models import Message, MessageKind, MessageStatus
 from tests.factories import AppointmentFactory, AppointmentTypeFactory, PatientFactory
-from tests.notifications.conftest import book, clinic
+from tests.notifications.conftest import book, clinic, text_from
 from tests.notifications.fake_twilio import FakeTwilio
 from tests.notifications.processes import (
     Redis,
@@ -149,3 +151,27 @@ def test_a_worker_killed_mid_batch_leaves_every_text_sent_exactly_once(
     assert set(sent) == confirmations
     assert max(sent.values()) == 1
     assert not Message.objects.filter(id__in=confirmations).exclude(status=MessageStatus.QUEUED).exists()
+
+
+def test_after_stop_the_worker_sends_no_reminder(
+    redis: Redis, fake: FakeTwilio, settings: Any, anonymous_client: APIClient
+) -> None:
+    settings.SMS_REMINDER_OFFSETS_HOURS = [1]
+    location, surgeon = clinic()
+    env = worker_env(redis_url=redis.url, fake=fake, SMS_SWEEP_GRACE_SECONDS="0")
+    with celery_worker(env):
+        # The visit is an hour and three seconds away: its reminder falls due three seconds from now.
+        start = timezone.now().replace(microsecond=0) + dt.timedelta(hours=1, seconds=3)
+        appointment = AppointmentFactory(location=location, surgeon=surgeon, start=start)
+        with transaction.atomic():
+            services.appointment_booked(appointment=appointment)
+        phone = str(appointment.patient.phone)
+        assert wait_until(lambda: len(fake.bodies_to(phone)) == 1, timeout=30)  # the confirmation
+        assert text_from(anonymous_client, appointment.patient, "STOP").status_code == 200
+        reminder = Message.objects.get(appointment=appointment, kind=MessageKind.REMINDER)
+        assert wait_until(lambda: timezone.now() > reminder.due_at, timeout=10)
+        tasks.sweep.delay()
+        time.sleep(2)
+    assert len(fake.bodies_to(phone)) == 1
+    reminder.refresh_from_db()
+    assert reminder.status == MessageStatus.SUPPRESSED
