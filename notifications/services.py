@@ -309,6 +309,8 @@ def slot_freed(*, appointment: Appointment) -> None:
             break
         if entry.patient_id == appointment.patient_id:
             continue
+        if entry.patient.sms_opted_out_at is not None or not entry.patient.sms_consent:
+            continue  # an offer nobody can read would hold the slot from those who can
         offer, is_new = WaitlistOffer.objects.get_or_create(entry=entry, freed=appointment)
         if not is_new:
             continue

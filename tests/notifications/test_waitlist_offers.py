@@ -133,3 +133,12 @@ def test_an_unanswered_offer_lapses_and_the_patient_waits_again(settings: Any) -
         services.messages_sweep()
     assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.GONE
     assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WAITING
+
+
+def test_a_patient_who_opted_out_is_not_offered_the_slot(settings: Any) -> None:
+    settings.SMS_WAITLIST_OFFERS = 1
+    _, _, appointment = _cancelled_slot()
+    _wait(PatientFactory(sms_opted_out_at=MONDAY_MORNING))
+    reachable = _wait(PatientFactory())
+    appointment_cancel(appointment=appointment, reason="Feeling better")
+    assert list(WaitlistOffer.objects.values_list("entry_id", flat=True)) == [reachable.pk]
