@@ -30,8 +30,8 @@ pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2027, 2, 26, 18, 0, tzinfo=dt.UTC)
 MONDAY = dt.date(2027, 3, 1)
-SELECTOR_QUERIES = 5  # blocks (with zones and tiers), hours, closures, time off, busy visits
-SEARCH_API_QUERIES = 8  # the selector's, the role check, the type and the tier
+SELECTOR_QUERIES = 4  # blocks (with zones and tiers), hours, closures, time off with busy visits
+SEARCH_API_QUERIES = 7  # the selector's, the role check, the type and the tier
 CONFLICT_QUERIES = 6  # visits, zones, blocks, hours, closures, time off
 
 
