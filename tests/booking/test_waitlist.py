@@ -149,3 +149,13 @@ def test_entries_past_their_latest_date_are_withdrawn_by_the_daily_expiry() -> N
         today.id: WaitlistStatus.WAITING,
         booked.id: WaitlistStatus.BOOKED,
     }
+
+
+def test_the_waitlist_costs_a_fixed_number_of_queries(
+    scheduler_client: APIClient,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    WaitlistEntryFactory.create_batch(20)
+    with django_assert_max_num_queries(4):
+        response = scheduler_client.get("/api/v1/waitlist/")
+    assert response.json()["count"] == 20
