@@ -266,3 +266,24 @@ def test_listing_surgeries_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(6):
         response = scheduler_client.get("/api/v1/surgeries/")
     assert response.json()["count"] == 5
+
+
+def test_listing_follow_ups_takes_a_fixed_number_of_queries(
+    scheduler_client: APIClient, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(5):
+        _record(scheduler_client)
+    with django_assert_max_num_queries(4):
+        response = scheduler_client.get("/api/v1/follow-ups/")
+    assert response.json()["count"] == 30
+
+
+def test_the_worklist_takes_a_fixed_number_of_queries(
+    scheduler_client: APIClient, anonymous_client: APIClient, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(5):
+        appointment = AppointmentFactory(start=VISIT)
+        text_from(anonymous_client, appointment.patient, "Where do I park?")
+    with django_assert_max_num_queries(12):
+        rows = scheduler_client.get("/api/v1/worklist/").json()
+    assert len(rows) == 10  # five replies, and five visits that fit no calendar
