@@ -207,3 +207,16 @@ def test_an_inactive_surgeon_is_offered_nowhere(block: Block, visit: Appointment
     block.surgeon.is_active = False
     block.surgeon.save()
     assert slots_free(appointment_type=visit, start=local(MONDAY, 0), end=local(MONDAY, 23), now=NOW) == []
+
+
+def test_slot_is_free_honours_a_reservation_like_search(clinic: Location, visit: AppointmentType) -> None:
+    held = BlockFactory(location=clinic, weekday=0, reserved_for_tier=tier("urgent"), release_hours_before=48)
+    kwargs = {
+        "appointment_type": visit,
+        "surgeon_id": held.surgeon_id,
+        "location_id": held.location_id,
+        "start": local(MONDAY, 8),
+        "now": NOW,
+    }
+    assert not slot_is_free(tier=tier("standard"), **kwargs)
+    assert slot_is_free(tier=tier("urgent"), **kwargs)
