@@ -1,7 +1,7 @@
 """Booking reads: free slots, tier windows, visits that no longer fit availability.
 
 Slot reads load everything for a whole range and every matching surgeon and location in a
-fixed number of queries (blocks, hours, closures, time off, busy visits), then hand plain data
+fixed number of queries (blocks, hours, closures, then time off with busy visits), then hand plain data
 to the pure engine in `booking.availability`.
 """
 
