@@ -283,6 +283,9 @@ def main() -> None:
                 "rows_not_queued": Message.objects.filter(id__in=expected)
                 .exclude(status=MessageStatus.QUEUED)
                 .count(),
+                # Other work on the machine slows the worker: the figures mean little without it.
+                "load_average_1m": round(os.getloadavg()[0], 2),
+                "cpus": os.cpu_count(),
             }
         )
     )
