@@ -418,6 +418,10 @@ def _send_claimed(*, message: Message, transport: Transport) -> float | None:
             sid = transport.send(message)
     except TransportError as error:
         return _record_failure(message=message, error=error)
+    except Exception as error:  # noqa: BLE001 (a bug in a backend must not strand the row: retry, then fail)
+        # The type only: an exception's text may quote what was sent.
+        logger.error("sms backend raised", extra={"message_id": message_id, "error": type(error).__name__})
+        return _record_failure(message=message, error=TransportError(type(error).__name__, code="error"))
     sent_at = timezone.now()
     mine.update(
         status=MessageStatus.QUEUED, provider_sid=sid, sent_at=sent_at, updated_at=sent_at, error_code=""

@@ -175,3 +175,14 @@ def test_a_messaging_service_is_used_instead_of_a_from_number_when_configured(
     _send(confirmation)
     [sms] = fake_twilio.received
     assert (sms.from_, sms.messaging_service_sid) == ("", "MG" + "1" * 32)
+
+
+def test_a_backend_that_crashes_leaves_the_row_to_retry_not_stranded(
+    confirmation: Message, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(self: object, message: Message) -> str:
+        raise ValueError("unexpected")
+
+    monkeypatch.setattr("notifications.transports.TwilioTransport.send", crash)
+    assert _send(confirmation) is not None
+    assert (confirmation.status, confirmation.error_code) == (MessageStatus.PENDING, "error")
