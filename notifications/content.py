@@ -34,11 +34,11 @@ def visit_notice(*, kind: str, appointment: Appointment) -> str:
     if kind == "cancelled":
         return f"{practice}: your visit at {place} on {when} is cancelled. To rebook call {settings.PRACTICE_PHONE}. {STOP}"
     lead = {
-        "confirmation": f"your visit at {place} is booked for {when}.",
-        "rescheduled": f"your visit has moved to {when} at {place}.",
-        "reminder": f"reminder of your visit at {place} on {when}.",
+        "confirmation": f": your visit at {place} is booked for {when}.",
+        "rescheduled": f": your visit has moved to {when} at {place}.",
+        "reminder": f" reminder: your visit at {place} on {when}.",
     }[kind]
-    return f"{practice}: {lead} Reply YES to confirm or R to reschedule. {STOP}"
+    return f"{practice}{lead} Reply YES to confirm or R to reschedule. {STOP}"
 
 
 def follow_up_due() -> str:

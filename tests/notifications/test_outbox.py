@@ -109,7 +109,7 @@ def test_a_reminder_is_sent_when_due_by_the_sweep(outbox: list[SentSms]) -> None
         appointment = book(location=location, surgeon=surgeon, start=VISIT)
     with time_machine.travel(VISIT - dt.timedelta(days=3, minutes=-1), tick=False):
         services.messages_sweep()
-    assert len([sms for sms in outbox if "reminder of your visit" in sms.body]) == 1
+    assert len([sms for sms in outbox if "reminder: your visit" in sms.body]) == 1
     reminders = Message.objects.filter(appointment=appointment, kind=MessageKind.REMINDER).order_by("due_at")
     assert [m.status for m in reminders] == [MessageStatus.QUEUED, MessageStatus.PENDING]
 
@@ -204,4 +204,4 @@ def test_a_confirmed_visit_still_gets_its_reminders(outbox: list[SentSms]) -> No
         appointment_confirm(appointment=appointment)
     with time_machine.travel(VISIT - dt.timedelta(hours=23), tick=False):
         services.messages_sweep()
-    assert len([sms for sms in outbox if "reminder of your visit" in sms.body]) == 2
+    assert len([sms for sms in outbox if "reminder: your visit" in sms.body]) == 2
