@@ -47,6 +47,7 @@ def twiml(reply: str = "") -> HttpResponse:
 
 
 TWIML = OpenApiResponse(response=OpenApiTypes.STR, description="TwiML (text/xml): the reply, if any.")
+FORGED = OpenApiResponse(description="Missing or forged X-Twilio-Signature: nothing changed.")
 SIGNATURE = OpenApiParameter(
     "X-Twilio-Signature",
     OpenApiTypes.STR,
@@ -74,7 +75,7 @@ class TwilioInboundApi(APIView):
             },
         ),
         parameters=[SIGNATURE],
-        responses={200: TWIML},
+        responses={200: TWIML, 403: FORGED},
         tags=["webhooks"],
         auth=[],
     )
@@ -108,7 +109,7 @@ class TwilioStatusApi(APIView):
             SIGNATURE,
             OpenApiParameter("message", OpenApiTypes.INT, description="Our message id, set when sending."),
         ],
-        responses={200: TWIML},
+        responses={200: TWIML, 403: FORGED},
         tags=["webhooks"],
         auth=[],
     )
