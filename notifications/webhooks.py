@@ -20,6 +20,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from notifications import services
+from practice.errors import InvalidInput
 
 SIGNATURE_HEADER = "HTTP_X_TWILIO_SIGNATURE"
 
@@ -37,6 +38,14 @@ class HasTwilioSignature(BasePermission):
 
 def _form(request: Request) -> QueryDict:
     return request.data if isinstance(request.data, QueryDict) else QueryDict("")
+
+
+def _required(data: QueryDict, *names: str) -> dict[str, str]:
+    values = {name: str(data.get(name, "")).strip() for name in names}
+    missing = {name: ["This field is required."] for name, value in values.items() if not value}
+    if missing:
+        raise InvalidInput(fields=missing)
+    return values
 
 
 def twiml(reply: str = "") -> HttpResponse:
@@ -81,9 +90,10 @@ class TwilioInboundApi(APIView):
     )
     def post(self, request: Request) -> HttpResponse:
         data = _form(request)
+        required = _required(data, "MessageSid", "From")
         reply = services.inbound_receive(
-            provider_sid=str(data.get("MessageSid", "")).strip()[:64],
-            from_number=str(data.get("From", "")).strip()[:20],
+            provider_sid=required["MessageSid"][:64],
+            from_number=required["From"][:20],
             body=str(data.get("Body", "")),
         )
         return twiml(reply)
@@ -115,10 +125,11 @@ class TwilioStatusApi(APIView):
     )
     def post(self, request: Request) -> HttpResponse:
         data = _form(request)
+        required = _required(data, "MessageSid", "MessageStatus")
         message_id = request.query_params.get("message", "")
         services.message_status_record(
-            provider_sid=str(data.get("MessageSid", "")).strip()[:64],
-            status=str(data.get("MessageStatus", "")),
+            provider_sid=required["MessageSid"][:64],
+            status=required["MessageStatus"],
             error_code=str(data.get("ErrorCode", "") or "").strip(),
             message_id=int(message_id) if message_id.isdigit() else None,
         )

@@ -270,3 +270,18 @@ def test_a_status_callback_for_an_unknown_sid_changes_nothing(anonymous_client: 
     data = {"MessageSid": "SMUNKNOWN", "MessageStatus": "delivered"}
     assert signed_post(anonymous_client, "/webhooks/twilio/status/", data).status_code == 200
     assert not Message.objects.exists()
+
+
+def test_an_inbound_webhook_without_a_message_sid_is_a_400_naming_it(anonymous_client: APIClient) -> None:
+    response = signed_post(
+        anonymous_client, "/webhooks/twilio/inbound/", {"From": "+13125550100", "Body": "YES"}
+    )
+    assert response.status_code == 400
+    assert "MessageSid" in response.json()["error"]["fields"]
+    assert not InboundMessage.objects.exists()
+
+
+def test_a_status_webhook_without_a_status_is_a_400_naming_it(anonymous_client: APIClient) -> None:
+    response = signed_post(anonymous_client, "/webhooks/twilio/status/", {"MessageSid": "SM1"})
+    assert response.status_code == 400
+    assert "MessageStatus" in response.json()["error"]["fields"]
