@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import zoneinfo
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ from django.db.models import Case, CharField, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 
 from booking.models import FollowUpWindow, Patient, Surgery
+from booking.selectors import appointment_conflicts
 from notifications.models import Message, WorklistItem
 
 
@@ -85,20 +85,18 @@ def worklist_open() -> list[WorklistEntry]:
         )
         for item in WorklistItem.objects.filter(resolved_at__isnull=True).select_related("patient", "message")
     ]
-    conflicts = getattr(importlib.import_module("booking.selectors"), "appointment_conflicts", None)
-    if conflicts is not None:
-        found = list(conflicts())
-        patients = Patient.objects.in_bulk({conflict.appointment.patient_id for conflict in found})
-        for conflict in found:
-            appointment = conflict.appointment
-            entries.append(
-                WorklistEntry(
-                    kind="conflict",
-                    summary=f"A visit no longer fits the calendar ({str(conflict.reason).replace('_', ' ')}).",
-                    created_at=None,
-                    patient_id=appointment.patient_id,
-                    patient_name=str(patients.get(appointment.patient_id, "")),
-                    appointment_id=appointment.pk,
-                )
+    found = appointment_conflicts()
+    patients = Patient.objects.in_bulk({conflict.appointment.patient_id for conflict in found})
+    for conflict in found:
+        appointment = conflict.appointment
+        entries.append(
+            WorklistEntry(
+                kind="conflict",
+                summary=f"A visit no longer fits the calendar ({str(conflict.reason).replace('_', ' ')}).",
+                created_at=None,
+                patient_id=appointment.patient_id,
+                patient_name=str(patients.get(appointment.patient_id, "")),
+                appointment_id=appointment.pk,
             )
+        )
     return entries

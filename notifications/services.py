@@ -8,11 +8,10 @@ outbox rows commit (or roll back) with the change that caused them. After commit
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import random
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
@@ -298,9 +297,8 @@ def slot_freed(*, appointment: Appointment) -> None:
     """The slot `appointment` held is free again: offer it to matching waitlist patients."""
     if appointment.start <= timezone.now():
         return
-    waitlist_matches = _booking_function("selectors", "waitlist_matches")
-    if waitlist_matches is None:  # booking's waitlist matching is not there yet
-        return
+    from booking.selectors import waitlist_matches
+
     now = timezone.now()
     created: list[Message | None] = []
     offered = 0
@@ -688,25 +686,9 @@ def _confirm_next_visit(*, patient: Patient) -> Appointment | None:
         return None
     if upcoming.status == AppointmentStatus.CONFIRMED:
         return upcoming
-    confirm = _booking_function("services", "appointment_confirm")
-    if confirm is not None:
-        confirmed: Appointment = confirm(appointment=upcoming)
-        return confirmed
-    # Until booking's own service exists: the same transition, guarded by a conditional UPDATE.
-    Appointment.objects.filter(pk=upcoming.pk, status=AppointmentStatus.BOOKED).update(
-        status=AppointmentStatus.CONFIRMED, confirmed_at=timezone.now()
-    )
-    upcoming.refresh_from_db()
-    return upcoming
+    from booking.services import appointment_confirm  # booking imports this module
 
-
-def _booking_function(module: str, name: str) -> Callable[..., Any] | None:
-    """Booking's services and selectors, looked up when called: booking imports this module."""
-    try:
-        found = importlib.import_module(f"booking.{module}")
-    except ImportError:
-        return None
-    return getattr(found, name, None)
+    return appointment_confirm(appointment=upcoming)
 
 
 def waitlist_offer_accept(*, offer: WaitlistOffer) -> Appointment | None:
@@ -715,6 +697,7 @@ def waitlist_offer_accept(*, offer: WaitlistOffer) -> Appointment | None:
     Siblings serialise on a row lock of the freed (cancelled) visit, and a partial unique index
     allows one accepted offer per slot, so two YESes can never both win. None: it was gone.
     """
+    from booking.services import appointment_book  # booking imports this module
     from practice.errors import DomainError
 
     with transaction.atomic():
@@ -727,11 +710,10 @@ def waitlist_offer_accept(*, offer: WaitlistOffer) -> Appointment | None:
         if offer.status != WaitlistOfferStatus.OPEN:
             return offer.booked if offer.status == WaitlistOfferStatus.ACCEPTED else None
         booked: Appointment | None = None
-        book = _booking_function("services", "appointment_book")
-        if book is not None and freed.start > timezone.now():
+        if freed.start > timezone.now():
             try:
                 with transaction.atomic():
-                    booked = book(
+                    booked = appointment_book(
                         patient=offer.entry.patient,
                         surgeon=freed.surgeon,
                         location=freed.location,
