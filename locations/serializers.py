@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from booking.serializers import AppointmentConflictSerializer
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from practice.fields import AwareDateTimeField
 from practice.models import UrgencyTier
 
 WALL_CLOCK = "%H:%M"
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """An instant: ISO 8601 with a UTC offset. A naive time would be guessed at, so it is refused."""
-
-    default_error_messages = {
-        "naive": "Give an ISO 8601 instant with its UTC offset (say 2027-03-01T09:00:00-06:00)."
-    }
-
-    def to_internal_value(self, value: Any) -> dt.datetime:
-        if isinstance(value, str):
-            try:
-                parsed = parse_datetime(value.strip())
-            except ValueError:  # well formed but impossible (Feb 30, +99:00): the parent says "invalid"
-                parsed = None
-            if parsed is not None and parsed.tzinfo is None:
-                self.fail("naive")
-        return super().to_internal_value(value)
 
 
 class LocationSerializer(serializers.ModelSerializer):

@@ -11,8 +11,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
@@ -20,11 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking import services
+from booking.apis.pagination import BookingPagination
 from booking.filters import AppointmentFilter
 from booking.models import Appointment, Patient
 from booking.selectors import appointments_with_details
 from booking.serializers import SlotSerializer
 from locations.models import Location
+from practice.fields import AwareDateTimeField, CodeRelatedField
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 from practice.permissions import IsScheduler
@@ -65,19 +65,6 @@ CONFLICT = OpenApiResponse(
     "tier's window, or the status does not allow this (naming the current status).",
 )
 KEY_REUSED = OpenApiResponse(description="The Idempotency-Key was used with a different request.")
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """A datetime that must carry its UTC offset: a naive one would be read in the wrong zone."""
-
-    default_error_messages = {"naive": "Include a UTC offset, for example 2027-03-08T09:00:00-06:00."}
-
-    def to_internal_value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            parsed = parse_datetime(value.strip())
-            if parsed is not None and timezone.is_naive(parsed):
-                self.fail("naive")
-        return super().to_internal_value(value)
 
 
 class AppointmentOutputSerializer(serializers.ModelSerializer):
@@ -133,8 +120,8 @@ class AppointmentCreateInputSerializer(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
     surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all())
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all())
-    appointment_type = serializers.SlugRelatedField(slug_field="code", queryset=AppointmentType.objects.all())
-    tier = serializers.SlugRelatedField(slug_field="code", queryset=UrgencyTier.objects.all())
+    appointment_type = CodeRelatedField(slug_field="code", queryset=AppointmentType.objects.all())
+    tier = CodeRelatedField(slug_field="code", queryset=UrgencyTier.objects.all())
     start = AwareDateTimeField()
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Internal; never sent by SMS."
@@ -155,6 +142,7 @@ class AppointmentCreateInputSerializer(serializers.Serializer):
 class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsScheduler]
     serializer_class = AppointmentOutputSerializer
+    pagination_class = BookingPagination
     filterset_class = AppointmentFilter
 
     def get_queryset(self) -> QuerySet[Appointment]:
@@ -242,7 +230,7 @@ class AppointmentRescheduleApi(APIView):
         start = AwareDateTimeField()
         surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all(), required=False)
         location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False)
-        appointment_type = serializers.SlugRelatedField(
+        appointment_type = CodeRelatedField(
             slug_field="code", queryset=AppointmentType.objects.all(), required=False
         )
         window_override_reason = serializers.CharField(required=False, allow_blank=True, default="")

@@ -16,6 +16,7 @@ from booking.apis.slots import RangeSerializer, instants
 from booking.selectors import ThirdNextAvailable, bookings_by_window, third_next_available
 from locations.models import Location
 from practice.errors import InvalidInput
+from practice.fields import CodeRelatedField
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 from practice.permissions import IsScheduler
 
@@ -26,7 +27,7 @@ DEFAULT_ACCESS_TYPE = "new-consultation"
 class AccessReportParamsSerializer(RangeSerializer):
     max_days = 366
 
-    appointment_type = serializers.SlugRelatedField(
+    appointment_type = CodeRelatedField(
         slug_field="code",
         queryset=AppointmentType.objects.filter(is_active=True),
         required=False,

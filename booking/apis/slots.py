@@ -19,13 +19,12 @@ from booking.availability import Slot, zone
 from booking.selectors import slots_earliest, slots_free, tier_window_end
 from booking.serializers import SlotSerializer, slots_data
 from locations.models import Location
+from practice.fields import MAX_YEAR, MIN_YEAR, CodeRelatedField
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 from practice.permissions import IsScheduler
 
 MAX_RANGE_DAYS = 62
 MAX_EARLIEST_LIMIT = 50
-# Far enough either way for any practice; the edges of Python's calendar would overflow.
-MIN_YEAR, MAX_YEAR = 1970, 2999
 
 # An unencoded "+" in a query string arrives as a space: "08:00:00 01:00" meant "+01:00".
 _SPACED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
@@ -72,7 +71,7 @@ class DateOrInstantField(serializers.Field):
 class SlotFilterSerializer(serializers.Serializer):
     """What both slot searches share: the type, and optionally one surgeon or one location."""
 
-    appointment_type = serializers.SlugRelatedField(
+    appointment_type = CodeRelatedField(
         slug_field="code",
         queryset=AppointmentType.objects.filter(is_active=True),
         help_text="Appointment type code.",
@@ -119,7 +118,7 @@ def instants(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> tuple[
 
 
 class SlotSearchSerializer(SlotFilterSerializer, RangeSerializer):
-    tier = serializers.SlugRelatedField(
+    tier = CodeRelatedField(
         slug_field="code",
         queryset=UrgencyTier.objects.all(),
         required=False,
@@ -154,7 +153,7 @@ class SlotListApi(APIView):
 
 
 class SlotEarliestSerializer(SlotFilterSerializer):
-    tier = serializers.SlugRelatedField(
+    tier = CodeRelatedField(
         slug_field="code", queryset=UrgencyTier.objects.all(), help_text="Urgency tier code."
     )
     limit = serializers.IntegerField(

@@ -10,17 +10,19 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from booking.apis.pagination import BookingPagination
 from booking.filters import WaitlistEntryFilter
 from booking.models import WaitlistEntry
 from booking.services import waitlist_entry_create, waitlist_entry_delete, waitlist_entry_update
+from practice.fields import CodeRelatedField
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import IsScheduler
 
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):
-    tier = serializers.SlugRelatedField(slug_field="code", queryset=UrgencyTier.objects.all())
-    appointment_type = serializers.SlugRelatedField(slug_field="code", queryset=AppointmentType.objects.all())
+    tier = CodeRelatedField(slug_field="code", queryset=UrgencyTier.objects.all())
+    appointment_type = CodeRelatedField(slug_field="code", queryset=AppointmentType.objects.all())
 
     class Meta:
         model = WaitlistEntry
@@ -58,6 +60,7 @@ class WaitlistEntryViewSet(
 ):
     permission_classes = [IsScheduler]
     serializer_class = WaitlistEntrySerializer
+    pagination_class = BookingPagination
     filterset_class = WaitlistEntryFilter
 
     def get_queryset(self) -> QuerySet[WaitlistEntry]:

@@ -225,6 +225,16 @@ def test_a_naive_start_is_a_400_naming_start(bookable: BookablePractice, schedul
         ("appointment_type", "no-such-type"),
         ("tier", "no-such-tier"),
         ("start", "next tuesday"),
+        ("start", "2027-02-30T09:00:00Z"),
+        ("start", "2027-03-08T25:00:00Z"),
+        ("start", "2027-03-08T09:00:00+99:00"),
+        ("start", "9999-12-31T23:45:00Z"),
+        ("start", None),
+        ("start", 1804496400),
+        ("patient", None),
+        ("patient", 99999999999999999999),
+        ("appointment_type", "follow\x00up"),
+        ("tier", "\x00"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(

@@ -151,3 +151,17 @@ def test_a_reschedule_without_a_start_is_a_400(
     response = scheduler_client.post(f"/api/v1/appointments/{visit.id}/reschedule/", {})
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["start"]
+
+
+@pytest.mark.parametrize(
+    "start",
+    ["2027-02-30T09:00:00Z", "2027-03-08T25:00:00Z", "2027-03-08T09:00:00+99:00", "9999-12-31T23:45:00Z"],
+)
+def test_an_impossible_new_start_is_a_400_naming_start_and_changes_nothing(
+    bookable: BookablePractice, scheduler_client: APIClient, visit: Appointment, start: str
+) -> None:
+    response = scheduler_client.post(f"/api/v1/appointments/{visit.id}/reschedule/", {"start": start})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["start"]
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.BOOKED

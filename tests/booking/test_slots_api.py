@@ -154,6 +154,8 @@ def test_a_standard_search_never_sees_a_slot_held_for_urgent(
         ({"location": "abc"}, "location"),
         ({"start": "9999-12-31", "end": "9999-12-31"}, "start"),
         ({"start": "0001-01-01T00:00:00Z", "end": "0001-01-01T01:00:00Z"}, "start"),
+        ({"appointment_type": "follow\x00up"}, "appointment_type"),
+        ({"tier": "\x00"}, "tier"),
     ],
 )
 def test_bad_parameters_are_a_400_naming_the_parameter(

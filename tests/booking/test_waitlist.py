@@ -159,3 +159,18 @@ def test_the_waitlist_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(4):
         response = scheduler_client.get("/api/v1/waitlist/")
     assert response.json()["count"] == 20
+
+
+@pytest.mark.parametrize("field", ["tier", "appointment_type"])
+def test_a_code_with_a_nul_byte_is_a_400_naming_the_field(scheduler_client: APIClient, field: str) -> None:
+    body = {
+        "patient": PatientFactory().id,
+        "tier": "standard",
+        "appointment_type": AppointmentTypeFactory().code,
+        "earliest_date": "2027-03-01",
+        "latest_date": "2027-03-10",
+    }
+    response = scheduler_client.post("/api/v1/waitlist/", {**body, field: "stand\x00ard"})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == [field]
+    assert not WaitlistEntry.objects.exists()
