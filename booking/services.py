@@ -199,9 +199,10 @@ def _refusal(
     tier: UrgencyTier,
     start: dt.datetime,
     now: dt.datetime,
-) -> DomainError | IntegrityError:
-    """The 409 for an exclusion-constraint violation: a concurrent booking won the race that the
-    checks could not see. Call after the failed atomic block has rolled back."""
+) -> DomainError:
+    """The 409 for an integrity violation: a concurrent booking won the race that the checks
+    could not see (an exclusion constraint), or a row the booking names changed meanwhile. Call
+    after the failed atomic block has rolled back."""
     if SURGEON_CONSTRAINT in str(error):
         return _slot_unavailable(
             surgeon=surgeon,
@@ -213,7 +214,7 @@ def _refusal(
         )
     if PATIENT_CONSTRAINT in str(error):
         return PatientUnavailable(fields={"patient": [PatientUnavailable.default_message]})
-    return error
+    return Conflict("A concurrent change got in the way; nothing was saved. Try again.")
 
 
 def _patient_is_busy(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> bool:

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
+from booking import services
 from booking.models import Appointment, AppointmentStatus
 from booking.selectors import slots_free
 from booking.services import (
@@ -103,6 +104,43 @@ def test_an_overlapping_start_for_the_same_surgeon_is_a_409(
     response = scheduler_client.post("/api/v1/appointments/", booking(bookable, bookable.at(9, 15)))
     assert response.status_code == 409
     assert response.json()["error"]["code"] == SlotUnavailable.code
+
+
+@pytest.mark.parametrize("headers", [{}, {"HTTP_IDEMPOTENCY_KEY": "clash-1"}], ids=["plain", "idempotent"])
+def test_a_clash_the_slot_check_misses_is_refused_by_the_database_as_a_409(
+    bookable: BookablePractice,
+    scheduler_client: APIClient,
+    monkeypatch: pytest.MonkeyPatch,
+    headers: dict[str, str],
+) -> None:
+    # As when a concurrent booking commits between the check and the insert.
+    AppointmentFactory(
+        surgeon=bookable.surgeon,
+        location=bookable.location,
+        appointment_type=bookable.visit,
+        start=bookable.at(9),
+    )
+    monkeypatch.setattr(services, "slot_is_free", lambda **kwargs: True)
+    response = scheduler_client.post(
+        "/api/v1/appointments/", booking(bookable, bookable.at(9, 15)), **headers
+    )
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == SlotUnavailable.code
+    assert dt.datetime.fromisoformat(error["next_slots"][0]["start"]) == bookable.at(9, 30)
+    assert Appointment.objects.count() == 1
+
+
+def test_any_other_integrity_error_while_booking_is_a_409_not_a_500(
+    bookable: BookablePractice, scheduler_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def deleted_meanwhile(**kwargs: Any) -> None:
+        raise IntegrityError('insert violates foreign key constraint "booking_appointment_patient_id_fk"')
+
+    monkeypatch.setattr(services.notifications, "appointment_booked", deleted_meanwhile)
+    response = scheduler_client.post("/api/v1/appointments/", booking(bookable, bookable.at(9)))
+    assert response.status_code == 409
+    assert not Appointment.objects.exists()
 
 
 @pytest.mark.parametrize(
