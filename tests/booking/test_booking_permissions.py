@@ -32,6 +32,10 @@ OPERATIONS = [
     ("get", "/api/v1/waitlist/{entry}/"),
     ("patch", "/api/v1/waitlist/{entry}/"),
     ("delete", "/api/v1/waitlist/{entry}/"),
+    ("get", "/api/v1/slots/"),
+    ("get", "/api/v1/slots/earliest/"),
+    ("get", "/api/v1/reports/access/"),
+    ("get", "/api/v1/conflicts/"),
 ]
 IDS = [f"{method.upper()} {url}" for method, url in OPERATIONS]
 
