@@ -175,3 +175,21 @@ def test_after_stop_the_worker_sends_no_reminder(
     assert len(fake.bodies_to(phone)) == 1
     reminder.refresh_from_db()
     assert reminder.status == MessageStatus.SUPPRESSED
+
+
+def test_the_worker_holds_a_text_due_in_quiet_hours_until_they_end(redis: Redis, fake: FakeTwilio) -> None:
+    zone = zoneinfo.ZoneInfo("America/Chicago")
+    local = timezone.now().astimezone(zone)
+    start, end = local - dt.timedelta(hours=1), local + dt.timedelta(hours=1)
+    quiet = f"{start:%H:%M}-{end:%H:%M}"  # the worker's quiet hours: right now, in Chicago
+    location, surgeon = clinic(zone="America/Chicago")
+    with celery_worker(worker_env(redis_url=redis.url, fake=fake, SMS_QUIET_HOURS=quiet)):
+        appointment = AppointmentFactory(location=location, surgeon=surgeon, start=_tomorrow_at_ten())
+        with transaction.atomic():
+            services.appointment_booked(appointment=appointment)
+        confirmation = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
+        assert wait_until(lambda: Message.objects.get(pk=confirmation.pk).due_at > timezone.now(), timeout=30)
+    confirmation.refresh_from_db()
+    assert fake.received == []
+    assert confirmation.status == MessageStatus.PENDING
+    assert confirmation.due_at.astimezone(zone).strftime("%H:%M") == f"{end:%H:%M}"
