@@ -720,6 +720,9 @@ def waitlist_offer_accept(*, offer: WaitlistOffer) -> Appointment | None:
                         appointment_type=freed.appointment_type,
                         tier=offer.entry.tier,
                         start=freed.start,
+                        # The patient asked to be offered an earlier visit and said yes: past the
+                        # tier's window or not, this is the earliest they can have. Recorded.
+                        window_override_reason="Accepted a waitlist offer by SMS.",
                     )
             except DomainError:
                 booked = None

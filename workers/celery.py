@@ -39,6 +39,15 @@ app.conf.update(
         "sms-sweep": {"task": "notifications.tasks.sweep", "schedule": 60.0},
         # Follow-ups run two years out: rows scanned by beat, never countdown tasks.
         "follow-up-scan": {"task": "notifications.tasks.scan_follow_ups", "schedule": crontab(minute="*/15")},
+        # Housekeeping: Idempotency-Key replays live 24 hours; waitlist entries end at their latest date.
+        "idempotency-key-purge": {
+            "task": "practice.tasks.purge_idempotency_keys",
+            "schedule": crontab(minute=7),
+        },
+        "waitlist-expiry": {
+            "task": "booking.tasks.expire_waitlist_entries",
+            "schedule": crontab(hour=5, minute=17),
+        },
     },
 )
 app.autodiscover_tasks()

@@ -26,6 +26,7 @@ def test_a_task_round_trips_through_redis_and_a_real_worker() -> None:
 def test_a_task_round_trips_through_the_embedded_broker_with_no_server(tmp_path: Path) -> None:
     env = embedded_env(tmp_path)
     producer = (
+        "import django; django.setup(); "
         "from workers.celery import app; from practice.tasks import ping; "
         "assert app.conf.broker_url == 'filesystem://', app.conf.broker_url; "
         "print(ping.delay('embedded').get(timeout=60))"
@@ -45,3 +46,15 @@ def test_the_worker_configuration_is_json_only_with_late_acks_and_two_queues() -
     assert conf.worker_prefetch_multiplier == 1
     assert {queue.name for queue in conf.task_queues} == {"default", "sms"}
     assert conf.task_soft_time_limit < conf.task_time_limit
+
+
+def test_every_beat_entry_names_a_registered_task() -> None:
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert scheduled >= {"notifications.tasks.sweep", "practice.tasks.purge_idempotency_keys"}
+    assert scheduled <= set(app.tasks)
+
+
+def test_tasks_route_to_their_queues() -> None:
+    assert app.amqp.router.route({}, "notifications.tasks.send_messages")["queue"].name == "sms"
+    assert app.amqp.router.route({}, "practice.tasks.ping")["queue"].name == "default"

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from booking.services import waitlist_entries_expire
+
+
+@shared_task
+def expire_waitlist_entries() -> int:
+    return waitlist_entries_expire()
