@@ -27,7 +27,7 @@ run: $(STAMP)
 	@echo "  Health     http://127.0.0.1:8000/healthz"
 	@echo "  Ctrl-C stops the API, the worker and beat."
 	@echo ""
-	PATH="$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
+	PATH="$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile --port $${PORT:-8000}
 
 # The Twilio contract test serves Twilio's OpenAPI description with Stoplight Prism (npm),
 # installed here into a git-ignored folder so a fresh clone gets it.
