@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from booking.serializers import AppointmentConflictSerializer
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
-from practice.fields import AwareDateTimeField
+from practice.fields import AwareDateTimeField, CodeRelatedField
 from practice.models import UrgencyTier
 
 WALL_CLOCK = "%H:%M"
@@ -47,7 +47,7 @@ class ClosureSerializer(serializers.ModelSerializer):
 class BlockSerializer(serializers.ModelSerializer):
     start = serializers.TimeField(format=WALL_CLOCK)
     end = serializers.TimeField(format=WALL_CLOCK)
-    reserved_for_tier = serializers.SlugRelatedField(
+    reserved_for_tier = CodeRelatedField(
         slug_field="code",
         queryset=UrgencyTier.objects.all(),
         required=False,

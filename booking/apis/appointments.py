@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking import services
-from booking.apis.pagination import BookingPagination
 from booking.filters import AppointmentFilter
 from booking.models import Appointment, Patient
 from booking.selectors import appointments_with_details
@@ -142,7 +141,6 @@ class AppointmentCreateInputSerializer(serializers.Serializer):
 class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsScheduler]
     serializer_class = AppointmentOutputSerializer
-    pagination_class = BookingPagination
     filterset_class = AppointmentFilter
 
     def get_queryset(self) -> QuerySet[Appointment]:

@@ -10,7 +10,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from booking.apis.pagination import BookingPagination
 from booking.filters import PatientFilter
 from booking.models import Patient
 from booking.services import patient_create, patient_delete, patient_update
@@ -60,7 +59,6 @@ class PatientViewSet(
 ):
     permission_classes = [IsScheduler]
     serializer_class = PatientSerializer
-    pagination_class = BookingPagination
     filterset_class = PatientFilter
     queryset = Patient.objects.all()
 

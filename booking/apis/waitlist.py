@@ -10,7 +10,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from booking.apis.pagination import BookingPagination
 from booking.filters import WaitlistEntryFilter
 from booking.models import WaitlistEntry
 from booking.services import waitlist_entry_create, waitlist_entry_delete, waitlist_entry_update
@@ -60,7 +59,6 @@ class WaitlistEntryViewSet(
 ):
     permission_classes = [IsScheduler]
     serializer_class = WaitlistEntrySerializer
-    pagination_class = BookingPagination
     filterset_class = WaitlistEntryFilter
 
     def get_queryset(self) -> QuerySet[WaitlistEntry]:

@@ -47,9 +47,12 @@ def test_a_block_reserved_for_a_tier_names_the_tier_by_code(admin_client_api: AP
     assert Block.objects.get().reserved_for_tier.code == "urgent"
 
 
-def test_an_unknown_tier_code_is_a_400_naming_reserved_for_tier(admin_client_api: APIClient) -> None:
+@pytest.mark.parametrize("code", ["whenever", "urg\x00ent"])
+def test_an_unknown_tier_code_is_a_400_naming_reserved_for_tier(
+    admin_client_api: APIClient, code: str
+) -> None:
     surgeon, location = SurgeonFactory(), LocationFactory()
-    body = _block(location.pk, reserved_for_tier="whenever")
+    body = _block(location.pk, reserved_for_tier=code)
     response = admin_client_api.post(f"/api/v1/surgeons/{surgeon.pk}/blocks/", body)
     assert response.status_code == 400
     assert "reserved_for_tier" in response.json()["error"]["fields"]
