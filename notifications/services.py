@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
 from booking.models import (
@@ -161,6 +161,41 @@ def _enqueue_on_commit(message_ids: list[int]) -> None:
         transaction.on_commit(lambda: _enqueue(due))
 
 
+def _outbox_row(
+    *,
+    patient: Patient,
+    kind: str,
+    dedupe_key: str,
+    body: str,
+    due_at: dt.datetime,
+    zone: str,
+    appointment: Appointment | None = None,
+    follow_up: FollowUpWindow | None = None,
+    offer: WaitlistOffer | None = None,
+) -> Message:
+    """An unsaved outbox row. A patient who opted out or gave no consent still gets the row, as
+    `suppressed`: the table is the audit trail."""
+    suppressed = ""
+    if patient.sms_opted_out_at is not None:
+        suppressed = SuppressedReason.OPTED_OUT
+    elif not patient.sms_consent:
+        suppressed = SuppressedReason.NO_CONSENT
+    return Message(
+        patient=patient,
+        appointment=appointment,
+        follow_up=follow_up,
+        offer=offer,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        to=str(patient.phone),
+        body=body,
+        timezone=zone,
+        due_at=quiet_hours_release(at=due_at, zone=zone),
+        status=MessageStatus.SUPPRESSED if suppressed else MessageStatus.PENDING,
+        suppressed_reason=suppressed,
+    )
+
+
 def message_create(
     *,
     patient: Patient,
@@ -175,34 +210,39 @@ def message_create(
 ) -> Message | None:
     """Write one outbox row, or nothing if a row for this (cause, kind) exists already.
 
-    Call inside the transaction of the change that caused it. A patient who opted out or gave
-    no consent still gets the row, as `suppressed`: the table is the audit trail.
+    Call inside the transaction of the change that caused it.
     """
-    suppressed = ""
-    if patient.sms_opted_out_at is not None:
-        suppressed = SuppressedReason.OPTED_OUT
-    elif not patient.sms_consent:
-        suppressed = SuppressedReason.NO_CONSENT
+    row = _outbox_row(
+        patient=patient,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        body=body,
+        due_at=due_at,
+        zone=zone,
+        appointment=appointment,
+        follow_up=follow_up,
+        offer=offer,
+    )
     try:
         with transaction.atomic():
-            return Message.objects.create(
-                patient=patient,
-                appointment=appointment,
-                follow_up=follow_up,
-                offer=offer,
-                kind=kind,
-                dedupe_key=dedupe_key,
-                to=str(patient.phone),
-                body=body,
-                timezone=zone,
-                due_at=quiet_hours_release(at=due_at, zone=zone),
-                status=MessageStatus.SUPPRESSED if suppressed else MessageStatus.PENDING,
-                suppressed_reason=suppressed,
-            )
+            row.save(force_insert=True)
+            return row
     except IntegrityError:
         if Message.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
+
+
+def _messages_write(rows: list[Message], *, now: dt.datetime) -> list[int]:
+    """Write outbox rows in one INSERT, skipping any whose (cause, kind) exists already; the ids
+    of those due now. Call inside the transaction of the change that caused them."""
+    Message.objects.bulk_create(rows, ignore_conflicts=True)  # no ids back: hence the select
+    due = [row.dedupe_key for row in rows if row.status == MessageStatus.PENDING and row.due_at <= now]
+    if not due:
+        return []
+    return list(
+        Message.objects.filter(dedupe_key__in=due, status=MessageStatus.PENDING).values_list("id", flat=True)
+    )
 
 
 def _suppress_pending(queryset: Any, reason: str) -> int:
@@ -213,44 +253,45 @@ def _suppress_pending(queryset: Any, reason: str) -> int:
     )
 
 
-def _fresh_patient(appointment: Appointment) -> None:
-    # The caller's Patient may predate a STOP that arrived since it was loaded.
-    appointment.patient.refresh_from_db(fields=["phone", "sms_consent", "sms_opted_out_at"])
+def _fresh(appointment: Appointment) -> Appointment:
+    """The visit with its patient and location in one query: the caller's Patient may predate a
+    STOP that arrived since it was loaded."""
+    return Appointment.objects.select_related("patient", "location").get(pk=appointment.pk)
 
 
-def _visit_messages(*, appointment: Appointment, kind: str, now: dt.datetime) -> list[Message]:
+def _visit_rows(*, visit: Appointment, kind: str, now: dt.datetime) -> list[Message]:
     """The notice of `kind` (confirmation or moved) now, and the reminders before the visit."""
-    _fresh_patient(appointment)
-    zone = appointment.location.timezone
-    stamp = int(appointment.start.timestamp())
-    created = [
-        message_create(
-            patient=appointment.patient,
-            appointment=appointment,
+    zone = visit.location.timezone
+    stamp = int(visit.start.timestamp())
+    rows = [
+        _outbox_row(
+            patient=visit.patient,
+            appointment=visit,
             kind=kind,
-            dedupe_key=f"appointment:{appointment.pk}:{kind}:{stamp}",
-            body=content.visit_notice(kind=kind, appointment=appointment),
+            dedupe_key=f"appointment:{visit.pk}:{kind}:{stamp}",
+            body=content.visit_notice(kind=kind, appointment=visit),
             due_at=now,
             zone=zone,
         )
     ]
+    reminder = content.visit_notice(kind=MessageKind.REMINDER, appointment=visit)
     for hours in settings.SMS_REMINDER_OFFSETS_HOURS:
-        due = appointment.start - dt.timedelta(hours=hours)
+        due = visit.start - dt.timedelta(hours=hours)
         # A reminder that would wait out the night until after the visit is no reminder.
-        if due <= now or quiet_hours_release(at=due, zone=zone) >= appointment.start:
+        if due <= now or quiet_hours_release(at=due, zone=zone) >= visit.start:
             continue
-        created.append(
-            message_create(
-                patient=appointment.patient,
-                appointment=appointment,
+        rows.append(
+            _outbox_row(
+                patient=visit.patient,
+                appointment=visit,
                 kind=MessageKind.REMINDER,
-                dedupe_key=f"appointment:{appointment.pk}:reminder:{hours}h:{stamp}",
-                body=content.visit_notice(kind=MessageKind.REMINDER, appointment=appointment),
+                dedupe_key=f"appointment:{visit.pk}:reminder:{hours}h:{stamp}",
+                body=reminder,
                 due_at=due,
                 zone=zone,
             )
         )
-    return [message for message in created if message is not None]
+    return rows
 
 
 def _due_now(messages: Iterable[Message | None], now: dt.datetime) -> list[int]:
@@ -258,11 +299,15 @@ def _due_now(messages: Iterable[Message | None], now: dt.datetime) -> list[int]:
 
 
 def appointment_booked(*, appointment: Appointment) -> None:
-    """A visit was booked: confirmation now, reminders before it, follow-up window fulfilled."""
+    """A visit was booked: confirmation now, reminders before it, follow-up window fulfilled.
+
+    Runs inside booking's transaction: four queries (the visit, one INSERT, the due ids, the
+    follow-up link)."""
     now = timezone.now()
-    messages = _visit_messages(appointment=appointment, kind=MessageKind.CONFIRMATION, now=now)
-    _follow_up_link(appointment=appointment)
-    _enqueue_on_commit(_due_now(messages, now))
+    visit = _fresh(appointment)
+    due = _messages_write(_visit_rows(visit=visit, kind=MessageKind.CONFIRMATION, now=now), now=now)
+    _follow_up_link(appointment=visit)
+    _enqueue_on_commit(due)
 
 
 def appointment_rescheduled(*, old: Appointment, new: Appointment) -> None:
@@ -270,9 +315,10 @@ def appointment_rescheduled(*, old: Appointment, new: Appointment) -> None:
     now = timezone.now()
     _suppress_pending(Message.objects.filter(appointment_id=old.pk), SuppressedReason.VISIT_CHANGED)
     FollowUpWindow.objects.filter(appointment_id=old.pk).update(appointment=None)
-    messages = _visit_messages(appointment=new, kind=MessageKind.RESCHEDULED, now=now)
-    _follow_up_link(appointment=new)
-    _enqueue_on_commit(_due_now(messages, now))
+    visit = _fresh(new)
+    due = _messages_write(_visit_rows(visit=visit, kind=MessageKind.RESCHEDULED, now=now), now=now)
+    _follow_up_link(appointment=visit)
+    _enqueue_on_commit(due)
 
 
 def appointment_cancelled(*, appointment: Appointment) -> None:
@@ -280,17 +326,17 @@ def appointment_cancelled(*, appointment: Appointment) -> None:
     now = timezone.now()
     _suppress_pending(Message.objects.filter(appointment_id=appointment.pk), SuppressedReason.VISIT_CHANGED)
     FollowUpWindow.objects.filter(appointment_id=appointment.pk).update(appointment=None)
-    _fresh_patient(appointment)
-    notice = message_create(
-        patient=appointment.patient,
-        appointment=appointment,
+    visit = _fresh(appointment)
+    notice = _outbox_row(
+        patient=visit.patient,
+        appointment=visit,
         kind=MessageKind.CANCELLED,
-        dedupe_key=f"appointment:{appointment.pk}:cancelled",
-        body=content.visit_notice(kind=MessageKind.CANCELLED, appointment=appointment),
+        dedupe_key=f"appointment:{visit.pk}:cancelled",
+        body=content.visit_notice(kind=MessageKind.CANCELLED, appointment=visit),
         due_at=now,
-        zone=appointment.location.timezone,
+        zone=visit.location.timezone,
     )
-    _enqueue_on_commit(_due_now([notice], now))
+    _enqueue_on_commit(_messages_write([notice], now=now))
 
 
 def slot_freed(*, appointment: Appointment) -> None:
@@ -814,20 +860,22 @@ def surgery_record(
 
 
 def _follow_up_link(*, appointment: Appointment) -> None:
-    """A visit inside an open, unbooked follow-up window of the patient fulfils it."""
+    """A visit inside an open, unbooked follow-up window of the patient fulfils it (the earliest
+    such window). One UPDATE; the outer condition re-checks a window a concurrent booking took."""
     local_day = appointment.start.astimezone(zoneinfo.ZoneInfo(appointment.location.timezone)).date()
-    window = (
+    earliest = (
         FollowUpWindow.objects.filter(
             surgery__patient_id=appointment.patient_id,
             appointment__isnull=True,
             opens_on__lte=local_day,
             closes_on__gte=local_day,
         )
-        .order_by("opens_on")
-        .first()
+        .order_by("opens_on", "id")
+        .values("pk")[:1]
     )
-    if window is not None:
-        FollowUpWindow.objects.filter(pk=window.pk, appointment__isnull=True).update(appointment=appointment)
+    FollowUpWindow.objects.filter(pk=Subquery(earliest), appointment__isnull=True).update(
+        appointment=appointment
+    )
 
 
 def follow_ups_scan() -> int:

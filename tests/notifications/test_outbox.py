@@ -205,3 +205,44 @@ def test_a_confirmed_visit_still_gets_its_reminders(outbox: list[SentSms]) -> No
     with time_machine.travel(VISIT - dt.timedelta(hours=23), tick=False):
         services.messages_sweep()
     assert len([sms for sms in outbox if "reminder: your visit" in sms.body]) == 2
+
+
+# --- The hooks' cost inside booking's transaction -----------------------------------------------
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_the_booking_hook_writes_confirmation_and_reminders_in_four_queries(
+    django_assert_max_num_queries: Capture,
+) -> None:
+    appointment = AppointmentFactory(start=VISIT)
+    with django_assert_max_num_queries(4):  # type: ignore[operator]
+        services.appointment_booked(appointment=appointment)
+    assert Message.objects.filter(appointment=appointment).count() == 3
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_the_move_hook_takes_six_queries_and_the_cancel_hook_five(
+    django_assert_max_num_queries: Capture,
+) -> None:
+    old = AppointmentFactory(start=VISIT)
+    services.appointment_booked(appointment=old)
+    new = AppointmentFactory(start=VISIT + dt.timedelta(days=1), patient=old.patient)
+    with django_assert_max_num_queries(6):  # type: ignore[operator]
+        services.appointment_rescheduled(old=old, new=new)
+    with django_assert_max_num_queries(5):  # type: ignore[operator]
+        services.appointment_cancelled(appointment=new)
+    assert Message.objects.filter(appointment=new, kind=MessageKind.CANCELLED).count() == 1
+    reminders = Message.objects.filter(appointment=new, kind=MessageKind.REMINDER)
+    assert {m.status for m in reminders} == {MessageStatus.SUPPRESSED}
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_a_patient_who_stopped_after_being_loaded_gets_suppressed_rows() -> None:
+    appointment = AppointmentFactory(start=VISIT)
+    type(appointment.patient).objects.filter(pk=appointment.patient_id).update(
+        sms_opted_out_at=MONDAY_MORNING
+    )
+    services.appointment_booked(appointment=appointment)  # appointment.patient is the stale instance
+    assert set(Message.objects.filter(appointment=appointment).values_list("status", flat=True)) == {
+        MessageStatus.SUPPRESSED
+    }
