@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +19,14 @@ from notifications import selectors, services
 from notifications.models import Message, MessageKind, MessageStatus, WorklistItem
 from practice.models import Surgeon
 from practice.permissions import IsScheduler
+
+
+class SmsPagination(LimitOffsetPagination):
+    """?limit=&offset=. A limit past `max_limit` is capped: PostgreSQL refuses a LIMIT beyond
+    2^63 outright, which would be a 500."""
+
+    max_limit = 500
+
 
 # --- Messages ------------------------------------------------------------------------------------
 
@@ -69,6 +78,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 )
 class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Message]):
     permission_classes = [IsScheduler]
+    pagination_class = SmsPagination
     serializer_class = MessageOutputSerializer
     filterset_class = MessageFilter
 
@@ -175,6 +185,7 @@ class SurgeryOutputSerializer(serializers.ModelSerializer):
 )
 class SurgeryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[Surgery]):
     permission_classes = [IsScheduler]
+    pagination_class = SmsPagination
     serializer_class = SurgeryOutputSerializer
     filterset_fields = ["patient", "surgeon"]
 
@@ -190,8 +201,8 @@ class SurgeryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
 
 
 class FollowUpFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="surgery__patient")
-    surgery = django_filters.NumberFilter(field_name="surgery")
+    patient = django_filters.ModelChoiceFilter(field_name="surgery__patient", queryset=Patient.objects.all())
+    surgery = django_filters.ModelChoiceFilter(queryset=Surgery.objects.all())
     state = django_filters.ChoiceFilter(choices=[(state, state) for state in selectors.FollowUpState.ALL])
 
     class Meta:
@@ -207,6 +218,7 @@ class FollowUpFilter(django_filters.FilterSet):
 )
 class FollowUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[FollowUpWindow]):
     permission_classes = [IsScheduler]
+    pagination_class = SmsPagination
     serializer_class = FollowUpOutputSerializer
     filterset_class = FollowUpFilter
 

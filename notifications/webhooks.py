@@ -32,7 +32,8 @@ class HasTwilioSignature(BasePermission):
         signature = request.META.get(SIGNATURE_HEADER, "")
         if not signature or not settings.TWILIO_AUTH_TOKEN:
             return False
-        url = str(settings.PUBLIC_BASE_URL).rstrip("/") + request.get_full_path()
+        # The path below the app's script prefix: PUBLIC_BASE_URL carries any prefix Twilio calls.
+        url = str(settings.PUBLIC_BASE_URL).rstrip("/") + request.get_full_path_info()
         return bool(RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, _form(request), signature))
 
 
@@ -42,10 +43,23 @@ def _form(request: Request) -> QueryDict:
 
 def _required(data: QueryDict, *names: str) -> dict[str, str]:
     values = {name: str(data.get(name, "")).strip() for name in names}
-    missing = {name: ["This field is required."] for name, value in values.items() if not value}
-    if missing:
-        raise InvalidInput(fields=missing)
+    refused = {name: ["This field is required."] for name, value in values.items() if not value}
+    refused |= {
+        name: ["Null characters are not allowed."] for name, value in values.items() if "\x00" in value
+    }
+    if refused:
+        raise InvalidInput(fields=refused)
     return values
+
+
+def _optional(data: QueryDict, name: str) -> str:
+    # PostgreSQL text cannot hold NUL; Twilio never sends one, so it carries no meaning.
+    return str(data.get(name, "") or "").replace("\x00", "")
+
+
+def _message_id(value: str) -> int | None:
+    # Our own id, from the StatusCallback URL we gave Twilio; anything else is no id.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def twiml(reply: str = "") -> HttpResponse:
@@ -94,7 +108,7 @@ class TwilioInboundApi(APIView):
         reply = services.inbound_receive(
             provider_sid=required["MessageSid"][:64],
             from_number=required["From"][:20],
-            body=str(data.get("Body", "")),
+            body=_optional(data, "Body"),
         )
         return twiml(reply)
 
@@ -126,11 +140,10 @@ class TwilioStatusApi(APIView):
     def post(self, request: Request) -> HttpResponse:
         data = _form(request)
         required = _required(data, "MessageSid", "MessageStatus")
-        message_id = request.query_params.get("message", "")
         services.message_status_record(
             provider_sid=required["MessageSid"][:64],
             status=required["MessageStatus"],
-            error_code=str(data.get("ErrorCode", "") or "").strip(),
-            message_id=int(message_id) if message_id.isdigit() else None,
+            error_code=_optional(data, "ErrorCode").strip(),
+            message_id=_message_id(request.query_params.get("message", "")),
         )
         return twiml()

@@ -287,3 +287,39 @@ def test_the_worklist_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         rows = scheduler_client.get("/api/v1/worklist/").json()
     assert len(rows) == 10  # five replies, and five visits that fit no calendar
+
+
+@pytest.mark.parametrize("path", ["/api/v1/messages/", "/api/v1/surgeries/", "/api/v1/follow-ups/"])
+def test_a_huge_page_limit_is_capped_not_a_500(scheduler_client: APIClient, path: str) -> None:
+    response = scheduler_client.get(path, {"limit": "99999999999999999999"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["1.5", "abc", "999999", "99999999999999999999999"])
+@pytest.mark.parametrize("field", ["patient", "surgery"])
+def test_a_malformed_or_unknown_follow_up_filter_is_a_400_naming_it(
+    scheduler_client: APIClient, field: str, value: str
+) -> None:
+    response = scheduler_client.get("/api/v1/follow-ups/", {field: value})
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
+def test_an_unknown_worklist_item_is_a_404(scheduler_client: APIClient) -> None:
+    assert scheduler_client.post("/api/v1/worklist/999999/resolve/").status_code == 404
+
+
+def test_anonymous_users_cannot_resolve_worklist_items(anonymous_client: APIClient) -> None:
+    assert anonymous_client.post("/api/v1/worklist/1/resolve/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("post", "/api/v1/surgeries/"), ("post", "/api/v1/worklist/1/resolve/"), ("get", "/api/v1/messages/1/")],
+)
+def test_a_user_without_a_role_cannot_write_or_read_one(method: str, path: str) -> None:
+    from tests.factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    assert getattr(client, method)(path, {}, format="json").status_code == 403

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
 from rest_framework.test import APIClient
+from twilio.request_validator import RequestValidator
 
 from booking.models import Appointment, AppointmentStatus, Patient
 from notifications import services
@@ -23,6 +25,7 @@ from notifications.models import (
 from notifications.transports import SentSms
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.notifications.conftest import MONDAY_MORNING, signed_post, text_from
+from tests.notifications.fake_twilio import AUTH_TOKEN
 
 pytestmark = pytest.mark.django_db
 
@@ -285,3 +288,76 @@ def test_a_status_webhook_without_a_status_is_a_400_naming_it(anonymous_client: 
     response = signed_post(anonymous_client, "/webhooks/twilio/status/", {"MessageSid": "SM1"})
     assert response.status_code == 400
     assert "MessageStatus" in response.json()["error"]["fields"]
+
+
+def test_a_signature_over_another_query_string_is_refused(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    message = _sent(visit)
+    data = {"MessageSid": str(message.provider_sid), "MessageStatus": "failed"}
+    url = f"https://sms.example.org/webhooks/twilio/status/?message={message.pk}"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, data)
+    response = anonymous_client.post(
+        f"/webhooks/twilio/status/?message={message.pk + 1}",
+        urlencode(data),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=signature,
+    )
+    assert response.status_code == 403
+    message.refresh_from_db()
+    assert message.status == MessageStatus.QUEUED
+
+
+def test_the_signature_is_checked_against_a_public_url_with_a_path_prefix(
+    anonymous_client: APIClient, visit: Appointment, settings: Any
+) -> None:
+    # Served under /practice by a proxy that passes the prefix on as SCRIPT_NAME.
+    settings.PUBLIC_BASE_URL = "https://sms.example.org/practice"
+    data = {"MessageSid": "SMPREFIX", "From": str(visit.patient.phone), "Body": "STOP"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(
+        "https://sms.example.org/practice/webhooks/twilio/inbound/", data
+    )
+    response = anonymous_client.post(
+        "/webhooks/twilio/inbound/",
+        urlencode(data),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=signature,
+        SCRIPT_NAME="/practice",
+    )
+    assert response.status_code == 200
+    assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is not None
+
+
+@pytest.mark.parametrize("field", ["MessageSid", "From"])
+def test_an_inbound_id_with_a_nul_byte_is_a_400_naming_it(anonymous_client: APIClient, field: str) -> None:
+    data = {"MessageSid": "SMNUL", "From": "+13125550100", "Body": "STOP", field: "SM\x00X"}
+    response = signed_post(anonymous_client, "/webhooks/twilio/inbound/", data)
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert not InboundMessage.objects.exists()
+
+
+def test_an_inbound_body_with_a_nul_byte_is_still_heard(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    data = {"MessageSid": "SMNULBODY", "From": str(visit.patient.phone), "Body": "ST\x00OP"}
+    assert signed_post(anonymous_client, "/webhooks/twilio/inbound/", data).status_code == 200
+    assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is not None
+
+
+@pytest.mark.parametrize("query", ["?message=%C2%B2", "?message=99999999999999999999999", "?message=-1"])
+def test_a_status_callback_with_a_malformed_message_id_is_matched_by_sid_alone(
+    anonymous_client: APIClient, visit: Appointment, query: str
+) -> None:
+    message = _sent(visit)
+    data = {"MessageSid": str(message.provider_sid), "MessageStatus": "delivered", "ErrorCode": "\x00"}
+    assert signed_post(anonymous_client, f"/webhooks/twilio/status/{query}", data).status_code == 200
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == (MessageStatus.DELIVERED, "")
+
+
+def test_a_status_sid_with_a_nul_byte_is_a_400_naming_it(anonymous_client: APIClient) -> None:
+    data = {"MessageSid": "SM\x00X", "MessageStatus": "delivered"}
+    response = signed_post(anonymous_client, "/webhooks/twilio/status/", data)
+    assert response.status_code == 400
+    assert "MessageSid" in response.json()["error"]["fields"]
