@@ -438,10 +438,10 @@ def _send_claimed(*, message: Message, transport: Transport) -> float | None:
     now = timezone.now()
     message_id = message.pk
     mine = Message.objects.filter(id=message_id, status=MessageStatus.SENDING)
-    if message.patient.sms_opted_out_at is not None:
-        mine.update(
-            status=MessageStatus.SUPPRESSED, suppressed_reason=SuppressedReason.OPTED_OUT, updated_at=now
-        )
+    patient = message.patient
+    if patient.sms_opted_out_at is not None or not patient.sms_consent:
+        reason = SuppressedReason.OPTED_OUT if patient.sms_opted_out_at else SuppressedReason.NO_CONSENT
+        mine.update(status=MessageStatus.SUPPRESSED, suppressed_reason=reason, updated_at=now)
         return None
     if not _still_relevant(message, now):
         mine.update(
@@ -456,8 +456,12 @@ def _send_claimed(*, message: Message, transport: Transport) -> float | None:
         mine.update(status=MessageStatus.PENDING, due_at=release, attempts=F("attempts") - 1, claimed_at=None)
         return None
 
+    if str(patient.phone) != message.to:
+        # The number changed since the row was written: the old one may be someone else's now.
+        message.to = str(patient.phone)
+        mine.update(to=message.to)
     try:
-        sid = transport.find(message) if message.attempts > 1 else None
+        sid = _earlier_attempt(message, transport) if message.attempts > 1 else None
         if sid is None:
             sid = transport.send(message)
     except TransportError as error:
@@ -474,6 +478,16 @@ def _send_claimed(*, message: Message, transport: Transport) -> float | None:
         "sms sent", extra={"message_id": message_id, "kind": message.kind, "attempts": message.attempts}
     )
     return None
+
+
+def _earlier_attempt(message: Message, transport: Transport) -> str | None:
+    """The provider's id for this row if an earlier attempt got through but was not recorded."""
+    recorded = set(
+        Message.objects.filter(patient_id=message.patient_id, provider_sid__isnull=False)
+        .exclude(pk=message.pk)
+        .values_list("provider_sid", flat=True)
+    )
+    return transport.find(message, recorded=recorded)
 
 
 def _record_failure(*, message: Message, error: TransportError) -> float | None:

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 from urllib.request import getproxies
@@ -39,11 +40,12 @@ class Transport:
     def send(self, message: Message) -> str:
         raise NotImplementedError
 
-    def find(self, message: Message) -> str | None:
+    def find(self, message: Message, *, recorded: Collection[str] = ()) -> str | None:
         """The provider id of `message` if an earlier attempt already got it to the provider.
 
         Asked before resending a row whose worker died mid-send, since Twilio's create has no
-        idempotency key. None: not found (or this backend cannot tell), so send it.
+        idempotency key. `recorded`: ids other rows hold already (a visit's two reminders read
+        alike), never this row's. None: not found (or this backend cannot tell), so send it.
         """
         return None
 
@@ -87,7 +89,7 @@ class LocmemTransport(Transport):
             self.outbox.append(SentSms(sid=sid, message_id=message.pk, to=message.to, body=message.body))
         return sid
 
-    def find(self, message: Message) -> str | None:
+    def find(self, message: Message, *, recorded: Collection[str] = ()) -> str | None:
         with self._lock:
             return next((sms.sid for sms in self.outbox if sms.message_id == message.pk), None)
 
@@ -175,17 +177,20 @@ class TwilioTransport(Transport):
             raise TransportError(f"Twilio unreachable: {type(error).__name__}", code="network") from error
         return str(created.sid)
 
-    def find(self, message: Message) -> str | None:
+    def find(self, message: Message, *, recorded: Collection[str] = ()) -> str | None:
         from twilio.base.exceptions import TwilioException
 
         try:
             recent = self._client().messages.list(to=message.to, limit=50)  # type: ignore[attr-defined]
         except (requests.RequestException, TwilioException) as error:
             raise TransportError(f"Twilio lookup failed: {type(error).__name__}", code="network") from error
+        since = message.created_at - CLOCK_SKEW
         for sent in recent:
             created = sent.date_created
-            if sent.body == message.body and (
-                created is None or created >= message.created_at.replace(microsecond=0)
+            if (
+                sent.body == message.body
+                and str(sent.sid) not in recorded
+                and (created is None or created >= since)
             ):
                 return str(sent.sid)
         return None

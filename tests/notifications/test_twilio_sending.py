@@ -186,3 +186,43 @@ def test_a_backend_that_crashes_leaves_the_row_to_retry_not_stranded(
     monkeypatch.setattr("notifications.transports.TwilioTransport.send", crash)
     assert _send(confirmation) is not None
     assert (confirmation.status, confirmation.error_code) == (MessageStatus.PENDING, "error")
+
+
+def test_a_retried_reminder_is_not_mistaken_for_the_earlier_reminder_that_reads_alike(
+    fake_twilio: FakeTwilio, confirmation: Message
+) -> None:
+    first, second = Message.objects.filter(
+        appointment=confirmation.appointment, kind=MessageKind.REMINDER
+    ).order_by("due_at")
+    assert first.body == second.body
+    _send(first, at=first.due_at)
+    fake_twilio.fail_next(20500)
+    _send(second, at=second.due_at)
+    _send(second, at=second.due_at + dt.timedelta(minutes=5))  # the retry asks Twilio first
+    assert [sms.body for sms in fake_twilio.received] == [first.body, second.body]
+    assert (second.status, second.provider_sid) == (MessageStatus.QUEUED, fake_twilio.received[1].sid)
+
+
+def test_a_patient_who_withdrew_consent_after_booking_gets_no_reminder(
+    fake_twilio: FakeTwilio, confirmation: Message
+) -> None:
+    Patient.objects.filter(pk=confirmation.patient_id).update(sms_consent=False)
+    reminder = Message.objects.filter(appointment=confirmation.appointment, kind=MessageKind.REMINDER).first()
+    assert reminder is not None
+    _send(reminder, at=reminder.due_at)
+    assert fake_twilio.received == []
+    assert (reminder.status, reminder.suppressed_reason) == (
+        MessageStatus.SUPPRESSED,
+        SuppressedReason.NO_CONSENT,
+    )
+
+
+def test_a_reminder_goes_to_the_patients_current_number(
+    fake_twilio: FakeTwilio, confirmation: Message
+) -> None:
+    Patient.objects.filter(pk=confirmation.patient_id).update(phone="+13125550142")
+    reminder = Message.objects.filter(appointment=confirmation.appointment, kind=MessageKind.REMINDER).first()
+    assert reminder is not None
+    _send(reminder, at=reminder.due_at)
+    assert [sms.to for sms in fake_twilio.received] == ["+13125550142"]
+    assert reminder.to == "+13125550142"
