@@ -482,11 +482,12 @@ def _send_claimed(*, message: Message, transport: Transport) -> float | None:
 
 def _earlier_attempt(message: Message, transport: Transport) -> str | None:
     """The provider's id for this row if an earlier attempt got through but was not recorded."""
-    recorded = set(
-        Message.objects.filter(patient_id=message.patient_id, provider_sid__isnull=False)
+    recorded = {
+        str(sid)
+        for sid in Message.objects.filter(patient_id=message.patient_id, provider_sid__isnull=False)
         .exclude(pk=message.pk)
         .values_list("provider_sid", flat=True)
-    )
+    }
     return transport.find(message, recorded=recorded)
 
 
