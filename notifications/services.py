@@ -627,15 +627,21 @@ def message_status_record(
 # --- Opt-out and replies -------------------------------------------------------------------------
 
 
+def _same_phone(patient: Patient) -> Q:
+    # Twilio's opt-out is per phone number: a family phone stops (and starts) for everyone on it.
+    return Q(pk=patient.pk) | Q(phone=patient.phone)
+
+
 def patient_opt_out(*, patient: Patient) -> None:
     """STOP: nothing more is sent. Rows already waiting are kept, as suppressed."""
     now = timezone.now()
-    Patient.objects.filter(pk=patient.pk, sms_opted_out_at__isnull=True).update(sms_opted_out_at=now)
-    _suppress_pending(Message.objects.filter(patient_id=patient.pk), SuppressedReason.OPTED_OUT)
+    sharing = Patient.objects.filter(_same_phone(patient))
+    sharing.filter(sms_opted_out_at__isnull=True).update(sms_opted_out_at=now)
+    _suppress_pending(Message.objects.filter(patient__in=sharing), SuppressedReason.OPTED_OUT)
 
 
 def patient_opt_in(*, patient: Patient) -> None:
-    Patient.objects.filter(pk=patient.pk).update(sms_opted_out_at=None)
+    Patient.objects.filter(_same_phone(patient)).update(sms_opted_out_at=None)
 
 
 def reply_intent(body: str) -> str:

@@ -361,3 +361,20 @@ def test_a_status_sid_with_a_nul_byte_is_a_400_naming_it(anonymous_client: APICl
     response = signed_post(anonymous_client, "/webhooks/twilio/status/", data)
     assert response.status_code == 400
     assert "MessageSid" in response.json()["error"]["fields"]
+
+
+def test_stop_from_a_family_phone_stops_texts_to_everyone_on_it(
+    anonymous_client: APIClient, visit: Appointment, outbox: list[SentSms]
+) -> None:
+    sibling = PatientFactory(phone=visit.patient.phone)
+    sibling_visit = AppointmentFactory(patient=sibling, start=VISIT + dt.timedelta(days=1))
+    services.appointment_booked(appointment=sibling_visit)
+    text_from(anonymous_client, visit.patient, "STOP")
+    assert Patient.objects.get(pk=sibling.pk).sms_opted_out_at is not None
+    _sweep_a_minute_later()
+    assert outbox == []
+    assert set(Message.objects.filter(appointment=sibling_visit).values_list("status", flat=True)) == {
+        MessageStatus.SUPPRESSED
+    }
+    text_from(anonymous_client, visit.patient, "START")
+    assert Patient.objects.get(pk=sibling.pk).sms_opted_out_at is None
