@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 
+import hypothesis
 import pytest
 import time_machine
 from django.test import override_settings
+from hypothesis import strategies as st
 
 from notifications import services
 from notifications.models import Message, MessageKind, MessageStatus
@@ -96,3 +99,40 @@ def test_a_reminder_due_at_night_moves_to_the_morning() -> None:
             services.appointment_booked(appointment=appointment)
     reminder = Message.objects.get(appointment=appointment, kind=MessageKind.REMINDER)
     assert reminder.due_at == dt.datetime(2027, 2, 11, 14, 0, tzinfo=dt.UTC)
+
+
+ZONES = ["America/Chicago", "America/New_York", "America/Phoenix", "Europe/London", "Australia/Lord_Howe"]
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    at=st.datetimes(
+        min_value=dt.datetime(2026, 1, 1),  # noqa: DTZ001 (hypothesis takes naive bounds; values are UTC)
+        max_value=dt.datetime(2030, 12, 31),  # noqa: DTZ001 (as above)
+        timezones=st.just(dt.UTC),
+    ),
+    zone=st.sampled_from(ZONES),
+)
+def test_no_text_is_ever_due_between_nine_at_night_and_eight_in_the_morning(
+    at: dt.datetime, zone: str
+) -> None:
+    released = services.quiet_hours_release(at=at, zone=zone)
+    local = released.astimezone(zoneinfo.ZoneInfo(zone))
+    assert dt.time(8) <= local.time() < dt.time(21)
+    assert at <= released <= at + dt.timedelta(hours=12)
+    at_local = at.astimezone(zoneinfo.ZoneInfo(zone)).time()
+    if dt.time(8) <= at_local < dt.time(21):
+        assert released == at  # a daytime text is never held
+
+
+def test_a_text_due_at_three_in_the_morning_is_held_by_the_sender(outbox: list[SentSms]) -> None:
+    confirmation = _book_at(dt.datetime(2027, 2, 3, 21, 0, tzinfo=dt.UTC))
+    three_am = dt.datetime(2027, 2, 4, 9, 0, tzinfo=dt.UTC)  # 03:00 CST
+    with time_machine.travel(three_am, tick=False):
+        services.messages_sweep()
+    assert outbox == []
+    confirmation.refresh_from_db()
+    assert (confirmation.status, confirmation.due_at) == (
+        MessageStatus.PENDING,
+        dt.datetime(2027, 2, 4, 14, 0, tzinfo=dt.UTC),
+    )
