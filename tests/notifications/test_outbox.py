@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 
 import pytest
 import time_machine
+from django.db import connection
 
 from booking.services import SlotUnavailable, appointment_cancel, appointment_confirm, appointment_reschedule
 from notifications import services
@@ -246,3 +248,34 @@ def test_a_patient_who_stopped_after_being_loaded_gets_suppressed_rows() -> None
     assert set(Message.objects.filter(appointment=appointment).values_list("status", flat=True)) == {
         MessageStatus.SUPPRESSED
     }
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_workers_claiming_the_same_rows_at_once_send_each_once(
+    outbox: list[SentSms], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "_enqueue", lambda *args, **kwargs: None)  # the broker lost them
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        ids = []
+        for day in range(10):
+            appointment = AppointmentFactory(start=VISIT + dt.timedelta(days=day))
+            services.appointment_booked(appointment=appointment)
+            ids.append(Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION).pk)
+    barrier = threading.Barrier(4)
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            with time_machine.travel(MONDAY_MORNING + dt.timedelta(minutes=1), tick=False):
+                services.messages_send(message_ids=ids)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(sms.message_id for sms in outbox) == sorted(ids)
+    rows = Message.objects.filter(pk__in=ids)
+    assert {(row.status, row.attempts) for row in rows} == {(MessageStatus.QUEUED, 1)}  # one claim each
