@@ -56,6 +56,9 @@ class FakeTwilio:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._hold_after: int | None = None
+        self._released = threading.Event()
+        self._released.set()
         self._failures: list[int] = []
         self._by_number: dict[str, int] = {}
         fake = self
@@ -97,11 +100,24 @@ class FakeTwilio:
             self.requests.clear()
             self._failures.clear()
             self._by_number.clear()
+        self.release()
 
     def fail_next(self, code: int, times: int = 1) -> None:
         """Answer the next `times` sends with this Twilio error code (see ERRORS)."""
         with self._lock:
             self._failures.extend([code] * times)
+
+    def hold_after(self, count: int) -> None:
+        """Once `count` texts are in, accept further ones but answer them only on `release()`:
+        the sender is stuck mid-send with its text already at Twilio, deterministically."""
+        with self._lock:
+            self._hold_after = count
+            self._released.clear()
+
+    def release(self) -> None:
+        with self._lock:
+            self._hold_after = None
+        self._released.set()
 
     def fail_number(self, number: str, code: int) -> None:
         with self._lock:
@@ -174,6 +190,9 @@ class FakeTwilio:
         )
         with self._lock:
             self.received.append(sms)
+            hold = self._hold_after is not None and len(self.received) > self._hold_after
+        if hold:
+            self._released.wait(timeout=300)
         self._answer(handler, 201, self._resource(sms))
 
     def _get(self, handler: BaseHTTPRequestHandler) -> None:
