@@ -48,11 +48,20 @@ def test_every_visit_text_fits_one_segment_and_offers_stop_never_cancel(
             content.waitlist_gone(appointment=appointment),
         ]
         texts.append(content.follow_up_due())
+        answers = [
+            content.help_reply(),
+            content.confirmed_reply(appointment=appointment),
+            content.call_back_reply(),
+            content.waitlist_gone_reply(),
+        ]
     for text in texts:
         assert len(text) <= 160, text
         assert text.endswith("Reply STOP to opt out.")
         assert "reply cancel" not in text.lower()
         assert text.startswith(practice)
+    for text in texts + answers:
+        # CANCEL is an opt-out word: no text may offer it as a keyword, in any case.
+        assert "CANCEL" not in text.replace(practice, "").replace(place, "").upper().replace("CANCELLED", "")
 
 
 def test_the_local_time_is_the_location_wall_clock_across_dst() -> None:
