@@ -117,16 +117,9 @@ class WorklistResolveApi(APIView):
 
     @extend_schema(request=None, responses={200: WorklistEntrySerializer}, tags=["sms"])
     def post(self, request: Request, pk: int) -> Response:
-        item = services.worklist_item_resolve(item=get_object_or_404(WorklistItem, pk=pk))
-        entry = selectors.WorklistEntry(
-            kind=item.kind,
-            summary=item.summary,
-            created_at=item.created_at,
-            item_id=item.pk,
-            patient_id=item.patient_id,
-            message_id=item.message_id,
-        )
-        return Response(WorklistEntrySerializer(entry).data)
+        item = get_object_or_404(WorklistItem.objects.select_related("patient", "message"), pk=pk)
+        item = services.worklist_item_resolve(item=item)
+        return Response(WorklistEntrySerializer(selectors.worklist_entry(item)).data)
 
 
 # --- Surgeries and follow-ups --------------------------------------------------------------------

@@ -69,20 +69,25 @@ class WorklistEntry:
     message_id: int | None = None
 
 
+def worklist_entry(item: WorklistItem) -> WorklistEntry:
+    """One stored item as the worklist shows it (load it with its patient and message)."""
+    return WorklistEntry(
+        kind=item.kind,
+        summary=item.summary,
+        created_at=item.created_at,
+        item_id=item.pk,
+        patient_id=item.patient_id,
+        patient_name=str(item.patient) if item.patient is not None else "",
+        appointment_id=item.message.appointment_id if item.message is not None else None,
+        message_id=item.message_id,
+    )
+
+
 def worklist_open() -> list[WorklistEntry]:
     """What needs a scheduler: replies, call-back requests, failed texts, and (from booking)
     future visits that no longer fit the calendar."""
     entries = [
-        WorklistEntry(
-            kind=item.kind,
-            summary=item.summary,
-            created_at=item.created_at,
-            item_id=item.pk,
-            patient_id=item.patient_id,
-            patient_name=str(item.patient) if item.patient is not None else "",
-            appointment_id=item.message.appointment_id if item.message is not None else None,
-            message_id=item.message_id,
-        )
+        worklist_entry(item)
         for item in WorklistItem.objects.filter(resolved_at__isnull=True).select_related("patient", "message")
     ]
     found = appointment_conflicts()

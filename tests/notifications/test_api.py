@@ -139,7 +139,9 @@ def test_a_resolved_item_leaves_the_worklist(
     appointment = _fitting_visit()
     text_from(anonymous_client, appointment.patient, "Is there parking?")
     [row] = scheduler_client.get("/api/v1/worklist/").json()
-    assert scheduler_client.post(f"/api/v1/worklist/{row['id']}/resolve/").status_code == 200
+    response = scheduler_client.post(f"/api/v1/worklist/{row['id']}/resolve/")
+    assert response.status_code == 200
+    assert response.json() == row  # the item as the list showed it
     assert scheduler_client.get("/api/v1/worklist/").json() == []
     assert WorklistItem.objects.get().resolved_at == MONDAY_MORNING
 
