@@ -80,6 +80,8 @@ class Message(models.Model):
             models.Index(fields=["due_at"], name="message_pending_due", condition=Q(status="pending")),
             models.Index(fields=["claimed_at"], name="message_sending", condition=Q(status="sending")),
             models.Index(fields=["patient", "-created_at"]),
+            # An inbound text finds its patient by the number last texted (a family phone).
+            models.Index(fields=["to", "-created_at"], name="message_to_latest"),
         ]
 
     def __str__(self) -> str:
