@@ -340,40 +340,47 @@ def appointment_cancelled(*, appointment: Appointment) -> None:
 
 
 def slot_freed(*, appointment: Appointment) -> None:
-    """The slot `appointment` held is free again: offer it to matching waitlist patients."""
+    """The slot `appointment` held is free again: offer it to matching waitlist patients.
+
+    Runs inside booking's transaction, which holds the freed visit's row lock: the offers, the
+    entries' new status and the texts are one write each."""
     if appointment.start <= timezone.now():
         return
     from booking.selectors import waitlist_matches
 
     now = timezone.now()
-    created: list[Message | None] = []
-    offered = 0
+    offered_before = set(WaitlistOffer.objects.filter(freed=appointment).values_list("entry_id", flat=True))
+    chosen: list[WaitlistEntry] = []
     for entry in waitlist_matches(appointment=appointment):
-        if offered >= settings.SMS_WAITLIST_OFFERS:
+        if len(chosen) >= settings.SMS_WAITLIST_OFFERS:
             break
-        if entry.patient_id == appointment.patient_id:
+        if entry.patient_id == appointment.patient_id or entry.pk in offered_before:
             continue
         if entry.patient.sms_opted_out_at is not None or not entry.patient.sms_consent:
             continue  # an offer nobody can read would hold the slot from those who can
-        offer, is_new = WaitlistOffer.objects.get_or_create(entry=entry, freed=appointment)
-        if not is_new:
-            continue
-        offered += 1
-        WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistStatus.WAITING).update(
-            status=WaitlistStatus.OFFERED
+        chosen.append(entry)
+    if not chosen:
+        return
+    offers = WaitlistOffer.objects.bulk_create(
+        WaitlistOffer(entry=entry, freed=appointment) for entry in chosen
+    )
+    WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in chosen], status=WaitlistStatus.WAITING).update(
+        status=WaitlistStatus.OFFERED
+    )
+    body = content.waitlist_offer(appointment=appointment)
+    rows = [
+        _outbox_row(
+            patient=offer.entry.patient,
+            offer=offer,
+            kind=MessageKind.WAITLIST_OFFER,
+            dedupe_key=f"offer:{offer.pk}:offer",
+            body=body,
+            due_at=now,
+            zone=appointment.location.timezone,
         )
-        created.append(
-            message_create(
-                patient=entry.patient,
-                offer=offer,
-                kind=MessageKind.WAITLIST_OFFER,
-                dedupe_key=f"offer:{offer.pk}:offer",
-                body=content.waitlist_offer(appointment=appointment),
-                due_at=now,
-                zone=appointment.location.timezone,
-            )
-        )
-    _enqueue_on_commit(_due_now(created, now))
+        for offer in offers
+    ]
+    _enqueue_on_commit(_messages_write(rows, now=now))
 
 
 # --- Sending -------------------------------------------------------------------------------------

@@ -142,3 +142,18 @@ def test_a_patient_who_opted_out_is_not_offered_the_slot(settings: Any) -> None:
     reachable = _wait(PatientFactory())
     appointment_cancel(appointment=appointment, reason="Feeling better")
     assert list(WaitlistOffer.objects.values_list("entry_id", flat=True)) == [reachable.pk]
+
+
+def test_offering_a_freed_slot_to_three_patients_takes_a_fixed_number_of_queries(
+    settings: Any, django_assert_max_num_queries: Any
+) -> None:
+    settings.SMS_WAITLIST_OFFERS = 3
+    _, _, appointment = _cancelled_slot()
+    entries = [_wait(PatientFactory()) for _ in range(4)]
+    Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.CANCELLED)
+    with django_assert_max_num_queries(6):
+        services.slot_freed(appointment=appointment)
+    assert WaitlistOffer.objects.count() == 3
+    assert Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).count() == 3
+    statuses = [WaitlistEntry.objects.get(pk=entry.pk).status for entry in entries]
+    assert statuses == [WaitlistStatus.OFFERED] * 3 + [WaitlistStatus.WAITING]
