@@ -6,7 +6,8 @@
 - latency: visits booked one by one (each in its own transaction, through the notifications
   hook, at a steady pace, worker idle) — from the commit to the fake receiving the text
   (median and p95, milliseconds);
-- duplicates and losses, counted after the run from what the fake received (both must be 0).
+- duplicates and losses, counted after the run from what the fake received (both must be 0);
+- the booking hook's own cost inside booking's transaction (median milliseconds, and queries).
 
 Uses its own database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_sms),
 dropped and recreated on each run, and a redis-server of its own on a free port (never the
@@ -174,7 +175,8 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import transaction
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
@@ -252,12 +254,21 @@ def main() -> None:
 
         # Latency: one booking per transaction, through the hook, at a steady pace.
         committed: dict[int, float] = {}
+        hook_seconds: list[float] = []
+        hook_queries = 0
         FAKE.reset()
         for n in range(MESSAGES, total):
             with transaction.atomic():
                 appointment = visit(n)
                 appointment.save()
-                services.appointment_booked(appointment=appointment)
+                if n == MESSAGES:  # the first: its queries counted (which slows it), not timed
+                    with CaptureQueriesContext(connection) as queries:
+                        services.appointment_booked(appointment=appointment)
+                    hook_queries = len(queries.captured_queries)
+                else:
+                    started = time.perf_counter()
+                    services.appointment_booked(appointment=appointment)
+                    hook_seconds.append(time.perf_counter() - started)
                 confirmation = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
                 transaction.on_commit(lambda pk=confirmation.pk: committed.__setitem__(pk, time.time()))
             time.sleep(1 / LATENCY_PACE_PER_SECOND)
@@ -289,6 +300,9 @@ def main() -> None:
                 "latency_ms_median": round(statistics.median(latencies), 1),
                 "latency_ms_p95": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
                 "latency_samples": len(latencies),
+                # The hook booking calls inside its transaction: confirmation, reminders, follow-up.
+                "booking_hook_ms_median": round(statistics.median(hook_seconds) * 1000, 2),
+                "booking_hook_queries": hook_queries,
                 "duplicates": sum(count - 1 for count in counts.values() if count > 1),
                 "losses": len(expected - set(counts)),
                 "rows_not_queued": Message.objects.filter(id__in=expected)
