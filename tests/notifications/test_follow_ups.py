@@ -108,3 +108,23 @@ def test_the_scan_runs_from_rows_not_from_scheduled_tasks(patient: Patient) -> N
     two_years = dt.datetime(2029, 2, 16, 16, 0, tzinfo=dt.UTC)
     assert _scan(two_years) == 1
     assert Message.objects.get(kind=MessageKind.FOLLOW_UP).follow_up.label == "2y"  # type: ignore[union-attr]
+
+
+def test_a_visit_moved_out_of_the_window_no_longer_fulfils_it(patient: Patient) -> None:
+    inside = AppointmentFactory(patient=patient, start=WINDOW_OPEN + dt.timedelta(days=2))
+    outside = AppointmentFactory(patient=patient, start=WINDOW_OPEN + dt.timedelta(days=20))
+    with time_machine.travel(WINDOW_OPEN - dt.timedelta(days=3), tick=False):
+        services.appointment_booked(appointment=inside)
+        assert FollowUpWindow.objects.get(surgery__patient=patient, label="2w").appointment == inside
+        services.appointment_rescheduled(old=inside, new=outside)
+    assert FollowUpWindow.objects.get(surgery__patient=patient, label="2w").appointment is None
+    assert _scan(WINDOW_OPEN) == 1
+
+
+def test_a_second_visit_in_the_same_span_does_not_take_a_fulfilled_window(patient: Patient) -> None:
+    first = AppointmentFactory(patient=patient, start=WINDOW_OPEN + dt.timedelta(days=1))
+    second = AppointmentFactory(patient=patient, start=WINDOW_OPEN + dt.timedelta(days=2))
+    with time_machine.travel(WINDOW_OPEN - dt.timedelta(days=3), tick=False):
+        services.appointment_booked(appointment=first)
+        services.appointment_booked(appointment=second)
+    assert FollowUpWindow.objects.get(surgery__patient=patient, label="2w").appointment == first
