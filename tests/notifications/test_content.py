@@ -4,9 +4,10 @@ opt-out line always, and never an invitation to reply CANCEL (an opt-out word)."
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.test import override_settings
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from booking.models import Appointment
@@ -37,6 +38,7 @@ STARTS = st.datetimes(
 def test_every_visit_text_fits_one_segment_and_offers_stop_never_cancel(
     practice: str, place: str, zone: str, start: dt.datetime
 ) -> None:
+    assume("cancel" not in f"{practice} {place}".lower())  # the names are not ours to police
     appointment = Appointment(location=Location(name=place, timezone=zone), start=start)
     with override_settings(PRACTICE_NAME=practice, PRACTICE_PHONE="+13125550100"):
         texts = [
@@ -61,7 +63,7 @@ def test_every_visit_text_fits_one_segment_and_offers_stop_never_cancel(
         assert text.startswith(practice)
     for text in texts + answers:
         # CANCEL is an opt-out word: no text may offer it as a keyword, in any case.
-        assert "CANCEL" not in text.replace(practice, "").replace(place, "").upper().replace("CANCELLED", "")
+        assert re.search(r"\bcancel\b", text, re.IGNORECASE) is None, text
 
 
 def test_the_local_time_is_the_location_wall_clock_across_dst() -> None:
