@@ -279,3 +279,18 @@ def test_two_workers_claiming_the_same_rows_at_once_send_each_once(
     assert sorted(sms.message_id for sms in outbox) == sorted(ids)
     rows = Message.objects.filter(pk__in=ids)
     assert {(row.status, row.attempts) for row in rows} == {(MessageStatus.QUEUED, 1)}  # one claim each
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_provider_is_called_outside_any_database_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    in_transaction: list[bool] = []
+
+    def send(self: object, message: Message) -> str:
+        in_transaction.append(connection.in_atomic_block)
+        return f"SM{message.pk:032d}"
+
+    monkeypatch.setattr("notifications.transports.LocmemTransport.send", send)
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        location, surgeon = clinic()
+        book(location=location, surgeon=surgeon, start=VISIT)  # the task runs after booking's commit
+    assert in_transaction == [False]
