@@ -184,16 +184,17 @@ def _calendar_sql(*, by_surgeon: bool, by_location: bool, excluding: bool) -> st
         + (" AND b.surgeon_id = ANY(%(surgeon_ids)s)" if by_surgeon else "")
         + (" AND b.location_id = ANY(%(location_ids)s)" if by_location else "")
     )
-    # A single-surgeon check names its surgeon and location: no join to plan again.
+    # A single-surgeon check names its surgeon and location: no join to plan again. Otherwise
+    # ARRAY(...) runs the block filter once, and the (surgeon, start) index is used as with a list.
     at_locations = (
         "location_id = ANY(%(location_ids)s)"
         if by_location
-        else f"location_id IN (SELECT b.location_id {matching})"
+        else f"location_id = ANY(ARRAY(SELECT DISTINCT b.location_id {matching}))"
     )
     of_surgeons = (
         "surgeon_id = ANY(%(surgeon_ids)s)"
         if by_surgeon
-        else f"surgeon_id IN (SELECT b.surgeon_id {matching})"
+        else f"surgeon_id = ANY(ARRAY(SELECT DISTINCT b.surgeon_id {matching}))"
     )
     # Only table names are formatted in (hence the S608 waivers); every value is a parameter.
     statements = [
