@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from rest_framework.test import APIClient
 
-from booking.selectors import appointment_conflicts, slots_earliest, slots_free
+from booking.selectors import appointment_conflicts, slot_is_free, slots_earliest, slots_free
 from locations.models import Location
 from practice.models import AppointmentType
 from tests.factories import (
@@ -31,6 +32,8 @@ pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2027, 2, 26, 18, 0, tzinfo=dt.UTC)
 MONDAY = dt.date(2027, 3, 1)
 SELECTOR_QUERIES = 4  # blocks (with zones and tiers), hours, closures, time off with busy visits
+# PostgreSQL gets the four loads in one round trip.
+ROUND_TRIPS = 1 if connection.vendor == "postgresql" else SELECTOR_QUERIES
 SEARCH_API_QUERIES = 7  # the selector's, the role check, the type and the tier
 CONFLICT_QUERIES = 6  # visits, zones, blocks, hours, closures, time off
 
@@ -95,6 +98,24 @@ def test_searching_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(SELECTOR_QUERIES):
         slots = slots_free(appointment_type=visit, tier=standard, **search_range(size["days"]))
     assert slots
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_search_and_a_slot_check_each_take_one_round_trip_on_postgresql(
+    size: dict[str, int], django_assert_num_queries: Callable[..., Any]
+) -> None:
+    visit, standard = practice(**size), tier()
+    with django_assert_num_queries(ROUND_TRIPS):
+        slots = slots_free(appointment_type=visit, tier=standard, **search_range(size["days"]))
+    slot = slots[len(slots) // 2]
+    with django_assert_num_queries(ROUND_TRIPS):
+        assert slot_is_free(
+            appointment_type=visit,
+            tier=standard,
+            surgeon_id=slot.surgeon_id,
+            location_id=slot.location_id,
+            start=slot.start,
+        )
 
 
 @pytest.mark.parametrize("size", SIZES)
