@@ -9,7 +9,6 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,14 +18,6 @@ from notifications import selectors, services
 from notifications.models import Message, MessageKind, MessageStatus, WorklistItem
 from practice.models import Surgeon
 from practice.permissions import IsScheduler
-
-
-class SmsPagination(LimitOffsetPagination):
-    """?limit=&offset=. A limit past `max_limit` is capped: PostgreSQL refuses a LIMIT beyond
-    2^63 outright, which would be a 500."""
-
-    max_limit = 500
-
 
 # --- Messages ------------------------------------------------------------------------------------
 
@@ -78,7 +69,6 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 )
 class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Message]):
     permission_classes = [IsScheduler]
-    pagination_class = SmsPagination
     serializer_class = MessageOutputSerializer
     filterset_class = MessageFilter
 
@@ -178,7 +168,6 @@ class SurgeryOutputSerializer(serializers.ModelSerializer):
 )
 class SurgeryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[Surgery]):
     permission_classes = [IsScheduler]
-    pagination_class = SmsPagination
     serializer_class = SurgeryOutputSerializer
     filterset_fields = ["patient", "surgeon"]
 
@@ -211,7 +200,6 @@ class FollowUpFilter(django_filters.FilterSet):
 )
 class FollowUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[FollowUpWindow]):
     permission_classes = [IsScheduler]
-    pagination_class = SmsPagination
     serializer_class = FollowUpOutputSerializer
     filterset_class = FollowUpFilter
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from rest_framework.test import APIClient
 
+from booking.models import Surgery
+from notifications.services import appointment_booked
 from practice.pagination import Pagination
 from tests.factories import AppointmentFactory, LocationFactory, SurgeonFactory, WaitlistEntryFactory
 
@@ -26,7 +30,12 @@ def test_a_huge_limit_is_capped_at_the_largest_page(
     scheduler_client: APIClient, monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
     monkeypatch.setattr(Pagination, "max_limit", 1)
-    AppointmentFactory.create_batch(2, appointment_type__code="imaging-review")
+    visits = AppointmentFactory.create_batch(2, appointment_type__code="imaging-review")
+    for visit in visits:
+        appointment_booked(appointment=visit)  # writes the visit's texts
+        Surgery.objects.create(
+            patient=visit.patient, surgeon=visit.surgeon, performed_on=dt.date(2027, 1, 4), procedure="x"
+        )
     AppointmentFactory(appointment_type__code="post-op")
     WaitlistEntryFactory.create_batch(2)
     LocationFactory.create_batch(2)
