@@ -72,14 +72,26 @@ def _calendar(
     """Everything the engine needs for [start, end) in four queries (one if there is no block):
     blocks with their zones and tiers, hours, closures, and time off with busy visits. On
     PostgreSQL the four go in one round trip (`_calendar_postgresql`)."""
-    if connection.vendor == "postgresql":
-        return _calendar_postgresql(
-            start=start,
-            end=end,
-            surgeon_ids=surgeon_ids,
-            location_ids=location_ids,
-            exclude_appointment_id=exclude_appointment_id,
-        )
+    load = _calendar_postgresql if connection.vendor == "postgresql" else _calendar_orm
+    return load(
+        start=start,
+        end=end,
+        surgeon_ids=surgeon_ids,
+        location_ids=location_ids,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+
+
+def _calendar_orm(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    surgeon_ids: Iterable[int] | None,
+    location_ids: Iterable[int] | None,
+    exclude_appointment_id: int | None = None,
+) -> Calendar:
+    """The portable loader (the embedded SQLite default). tests/booking/test_calendar_loaders.py
+    holds it to the same answers as `_calendar_postgresql`."""
     low, high = start - _PAD, end + _PAD
     first_day, last_day = low.date(), high.date()
     blocks_query = Block.objects.filter(

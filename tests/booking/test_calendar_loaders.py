@@ -1,0 +1,128 @@
+"""Slot search has two loaders: one round trip of raw SQL on PostgreSQL, and the portable ORM one
+that the embedded SQLite default uses. The suite runs on PostgreSQL, so this holds the ORM loader to
+the same answers on the same data, lest `make run` drift from production."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from booking import selectors
+from booking.models import AppointmentStatus
+from tests.factories import (
+    AppointmentFactory,
+    AppointmentTypeFactory,
+    BlockFactory,
+    ClosureFactory,
+    LocationFactory,
+    OpeningHoursFactory,
+    SurgeonFactory,
+    TimeOffFactory,
+    tier,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
+# Three weeks across the US spring-forward (2027-03-14), in Chicago and beside it in Phoenix.
+START = dt.datetime(2027, 3, 4, 0, 0, tzinfo=dt.UTC)
+END = dt.datetime(2027, 3, 25, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def practice() -> dict[str, list[int]]:
+    chicago = LocationFactory(timezone="America/Chicago")
+    phoenix = LocationFactory(timezone="America/Phoenix")
+    for location in (chicago, phoenix):
+        for weekday in range(5):
+            OpeningHoursFactory(location=location, weekday=weekday, opens=dt.time(8), closes=dt.time(12))
+            OpeningHoursFactory(location=location, weekday=weekday, opens=dt.time(13), closes=dt.time(17))
+    ada, ben, cy = SurgeonFactory(), SurgeonFactory(), SurgeonFactory()
+    for weekday in range(5):
+        BlockFactory(surgeon=ada, location=chicago, weekday=weekday, start=dt.time(8), end=dt.time(16, 30))
+    BlockFactory(surgeon=ben, location=chicago, weekday=1, start=dt.time(9), end=dt.time(12))
+    BlockFactory(surgeon=ben, location=phoenix, weekday=3, start=dt.time(7), end=dt.time(17))
+    BlockFactory(
+        surgeon=cy,
+        location=phoenix,
+        weekday=2,
+        start=dt.time(8),
+        end=dt.time(12),
+        reserved_for_tier=tier("urgent"),
+        release_hours_before=48,
+    )
+    BlockFactory(
+        surgeon=cy,
+        location=chicago,
+        weekday=4,
+        start=dt.time(8),
+        end=dt.time(11),
+        valid_from=dt.date(2027, 3, 10),
+        valid_until=dt.date(2027, 3, 19),
+    )
+    ClosureFactory(
+        location=chicago, start_date=dt.date(2027, 3, 8), end_date=dt.date(2027, 3, 8), reason="Snow"
+    )
+    ClosureFactory(
+        location=phoenix,
+        start_date=dt.date(2027, 3, 10),
+        end_date=dt.date(2027, 3, 17),
+        start_time=dt.time(10),
+        end_time=dt.time(11),
+        reason="Staff meeting",
+    )
+    TimeOffFactory(
+        surgeon=ada,
+        start=dt.datetime(2027, 3, 16, 15, tzinfo=dt.UTC),
+        end=dt.datetime(2027, 3, 18, 2, tzinfo=dt.UTC),
+    )
+    buffered = AppointmentTypeFactory(code="imaging-review", duration_minutes=30, buffer_minutes=15)
+    AppointmentFactory(
+        surgeon=ada,
+        location=chicago,
+        appointment_type=buffered,
+        start=dt.datetime(2027, 3, 15, 14, 0, tzinfo=dt.UTC),
+    )
+    AppointmentFactory(surgeon=ben, location=phoenix, start=dt.datetime(2027, 3, 11, 17, 0, tzinfo=dt.UTC))
+    AppointmentFactory(
+        surgeon=ada,
+        location=chicago,
+        status=AppointmentStatus.CANCELLED,
+        start=dt.datetime(2027, 3, 22, 15, 0, tzinfo=dt.UTC),
+    )
+    moving = AppointmentFactory(
+        surgeon=ada, location=chicago, start=dt.datetime(2027, 3, 23, 15, 0, tzinfo=dt.UTC)
+    )
+    return {"surgeons": [ada.pk, ben.pk, cy.pk], "locations": [chicago.pk, phoenix.pk], "moving": [moving.pk]}
+
+
+def both_loaders(monkeypatch: pytest.MonkeyPatch, **search: object) -> tuple[list, list]:  # type: ignore[type-arg]
+    postgresql = selectors.slots_free(**search)  # type: ignore[arg-type]
+    with monkeypatch.context() as patch:
+        patch.setattr(selectors, "_calendar_postgresql", selectors._calendar_orm)
+        portable = selectors.slots_free(**search)  # type: ignore[arg-type]
+    return postgresql, portable
+
+
+@pytest.mark.parametrize("tier_code", [None, "standard", "urgent"])
+@pytest.mark.parametrize("scope", ["everyone", "one surgeon", "one location", "excluding a visit"])
+def test_both_loaders_offer_the_same_slots(
+    practice: dict[str, list[int]], monkeypatch: pytest.MonkeyPatch, tier_code: str | None, scope: str
+) -> None:
+    search: dict[str, object] = {
+        "appointment_type": AppointmentTypeFactory(code="post-op", duration_minutes=20),
+        "start": START,
+        "end": END,
+        "tier": tier(tier_code) if tier_code else None,
+        "now": NOW,
+    }
+    if scope == "one surgeon":
+        search["surgeon_ids"] = practice["surgeons"][:1]
+    elif scope == "one location":
+        search["location_ids"] = practice["locations"][1:]
+    elif scope == "excluding a visit":
+        search["exclude_appointment_id"] = practice["moving"][0]
+    postgresql, portable = both_loaders(monkeypatch, **search)
+    assert len(postgresql) > 50  # a search with something to disagree about
+    assert postgresql == portable
