@@ -346,10 +346,11 @@ def slot_freed(*, appointment: Appointment) -> None:
     entries' new status and the texts are one write each."""
     if appointment.start <= timezone.now():
         return
-    from booking.selectors import waitlist_matches
+    from booking.selectors import slot_is_free, waitlist_matches
 
     now = timezone.now()
     offered_before = set(WaitlistOffer.objects.filter(freed=appointment).values_list("entry_id", flat=True))
+    free_for_tier: dict[int, bool] = {}
     chosen: list[WaitlistEntry] = []
     for entry in waitlist_matches(appointment=appointment):
         if len(chosen) >= settings.SMS_WAITLIST_OFFERS:
@@ -358,6 +359,18 @@ def slot_freed(*, appointment: Appointment) -> None:
             continue
         if entry.patient.sms_opted_out_at is not None or not entry.patient.sms_consent:
             continue  # an offer nobody can read would hold the slot from those who can
+        # A move by half an hour still overlaps the old time; a closure or the notice period may
+        # cover it. Same transaction, so the new visit counts. Reserved capacity varies by tier.
+        if entry.tier_id not in free_for_tier:
+            free_for_tier[entry.tier_id] = slot_is_free(
+                appointment_type=appointment.appointment_type,
+                tier=entry.tier,
+                surgeon_id=appointment.surgeon_id,
+                location_id=appointment.location_id,
+                start=appointment.start,
+            )
+        if not free_for_tier[entry.tier_id]:
+            continue
         chosen.append(entry)
     if not chosen:
         return

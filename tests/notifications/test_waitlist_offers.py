@@ -12,7 +12,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from booking.models import Appointment, AppointmentStatus, Patient, WaitlistEntry, WaitlistStatus
-from booking.services import appointment_cancel
+from booking.services import appointment_cancel, appointment_reschedule
 from locations.models import Location
 from notifications import services
 from notifications.models import Message, MessageKind, WaitlistOffer, WaitlistOfferStatus
@@ -62,6 +62,31 @@ def test_a_cancelled_visit_is_offered_to_the_most_urgent_then_oldest_waiting(set
     assert WaitlistEntry.objects.get(pk=newer.pk).status == WaitlistStatus.WAITING
     body = Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).first().body  # type: ignore[union-attr]
     assert "Mon Mar 8, 10:00 AM" in body and "Reply YES" in body and "STOP" in body
+
+
+def test_a_visit_moved_by_half_an_hour_does_not_offer_the_time_it_still_overlaps(
+    outbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    _, _, appointment = _cancelled_slot()
+    entry = _wait(PatientFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = appointment_reschedule(appointment=appointment, start=VISIT + dt.timedelta(minutes=30))
+    assert moved.start == VISIT + dt.timedelta(minutes=30)
+    assert not WaitlistOffer.objects.exists()
+    assert not Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).exists()
+    assert str(entry.patient.phone) not in [sms.to for sms in outbox]
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WAITING
+
+
+def test_a_cancelled_visit_nothing_overlaps_is_still_offered(
+    outbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    _, _, appointment = _cancelled_slot()
+    entry = _wait(PatientFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_cancel(appointment=appointment, reason="Feeling better")
+    assert WaitlistOffer.objects.get().entry_id == entry.pk
+    assert str(entry.patient.phone) in [sms.to for sms in outbox]
 
 
 def test_the_first_yes_gets_the_slot_and_the_others_are_told_it_is_gone(anonymous_client: APIClient) -> None:
@@ -151,7 +176,7 @@ def test_offering_a_freed_slot_to_three_patients_takes_a_fixed_number_of_queries
     _, _, appointment = _cancelled_slot()
     entries = [_wait(PatientFactory()) for _ in range(4)]
     Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.CANCELLED)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # one slot check per tier among the candidates
         services.slot_freed(appointment=appointment)
     assert WaitlistOffer.objects.count() == 3
     assert Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).count() == 3
