@@ -465,7 +465,15 @@ CONFLICT_CLOSURE = "closure"
 CONFLICT_TIME_OFF = "time_off"
 CONFLICT_OUTSIDE_HOURS = "outside_hours"
 CONFLICT_OUTSIDE_BLOCKS = "outside_blocks"
-CONFLICT_REASONS = [CONFLICT_CLOSURE, CONFLICT_TIME_OFF, CONFLICT_OUTSIDE_HOURS, CONFLICT_OUTSIDE_BLOCKS]
+# The surgeon or the location was deactivated: the visit must move wherever the calendar says.
+CONFLICT_INACTIVE = "inactive"
+CONFLICT_REASONS = [
+    CONFLICT_INACTIVE,
+    CONFLICT_CLOSURE,
+    CONFLICT_TIME_OFF,
+    CONFLICT_OUTSIDE_HOURS,
+    CONFLICT_OUTSIDE_BLOCKS,
+]
 
 
 def conflict_reason(

@@ -17,10 +17,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone as django_timezone
 
 from booking.availability import (
+    CONFLICT_INACTIVE,
     BlockSpec,
     Calendar,
     ClosureSpec,
@@ -449,7 +450,11 @@ def appointment_conflicts(
     reservations are ignored. The visit itself ([start, end)) must fit; its buffer need not.
     Six queries whatever the number of visits."""
     now = _now(now)
-    query = Appointment.objects.filter(status__in=ACTIVE_STATUSES, start__gte=now).order_by("start", "id")
+    query = (
+        Appointment.objects.filter(status__in=ACTIVE_STATUSES, start__gte=now)
+        .annotate(surgeon_active=F("surgeon__is_active"), location_active=F("location__is_active"))
+        .order_by("start", "id")
+    )
     if location_id is not None:
         query = query.filter(location_id=location_id)
     if surgeon_id is not None:
@@ -501,6 +506,10 @@ def appointment_conflicts(
     calendar = Calendar(timezones=timezones, blocks=blocks, hours=hours, closures=closures, time_off=time_off)
     conflicts: list[AppointmentConflict] = []
     for appointment in appointments:
+        # Deactivating is what a refused delete asks for: the visits left behind must show up.
+        if not (appointment.surgeon_active and appointment.location_active):
+            conflicts.append(AppointmentConflict(appointment=appointment, reason=CONFLICT_INACTIVE))
+            continue
         reason = conflict_reason(
             calendar,
             surgeon_id=appointment.surgeon_id,

@@ -66,5 +66,5 @@ class AppointmentConflictSerializer(serializers.Serializer):
     )
     reason = serializers.ChoiceField(
         choices=CONFLICT_REASONS,
-        help_text="closure, time_off, outside_hours or outside_blocks (the first that applies).",
+        help_text="inactive, closure, time_off, outside_hours or outside_blocks (the first that applies).",
     )

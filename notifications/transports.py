@@ -55,15 +55,18 @@ class Transport:
 
 
 class ConsoleTransport(Transport):
-    """`make run`: texts go to stdout. Bodies only with DEBUG, so a misconfigured production
-    server does not write patients' texts to its logs."""
+    """`make run`: texts go to stdout. Bodies and numbers only with DEBUG, so a production server
+    deliberately set to console does not write patients' texts or numbers to its logs."""
 
     _ids = itertools.count(1)
 
     def send(self, message: Message) -> str:
         sid = f"CONSOLE{next(self._ids):08d}"
-        text = message.body if settings.DEBUG else f"<{len(message.body)} characters>"
-        sys.stdout.write(f"SMS {sid} to {message.to}: {text}\n")
+        if settings.DEBUG:
+            to, text = message.to, message.body
+        else:
+            to, text = f"…{message.to[-2:]}", f"<{len(message.body)} characters>"
+        sys.stdout.write(f"SMS {sid} to {to}: {text}\n")
         sys.stdout.flush()
         return sid
 

@@ -11,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from practice.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_KEY_PARAMETER
+from practice.idempotency import idempotent
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 from practice.permissions import SchedulerReadsAdministratorWrites, user_is_administrator, user_is_scheduler
 from practice.selectors import (
@@ -139,6 +141,9 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def response_data(self, instance: Any) -> Any:
         return self.get_serializer(instance).data
 
+    # A retried create (a dropped connection) must not make a second location, block or tier.
+    @extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -242,7 +242,13 @@ if not 1 <= SLOT_GRID_MINUTES <= 240:
     raise ImproperlyConfigured("SLOT_GRID_MINUTES is malformed: expected 1 to 240 minutes.")
 
 # --- SMS ------------------------------------------------------------------------------------------
-SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+# Development prints texts; production must say how it sends, so a deploy that forgot the
+# setting fails at start instead of quietly "sending" every text to its own log.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console" if DEBUG else "")
+if not SMS_BACKEND:
+    raise ImproperlyConfigured(
+        "SMS_BACKEND is required when DEBUG is off: twilio (or console to print texts deliberately)."
+    )
 if SMS_BACKEND not in {"console", "locmem", "twilio"}:
     raise ImproperlyConfigured(
         f"SMS_BACKEND is malformed: expected console, locmem or twilio, got {SMS_BACKEND!r}"

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from booking.availability import (
     CONFLICT_CLOSURE,
+    CONFLICT_INACTIVE,
     CONFLICT_OUTSIDE_BLOCKS,
     CONFLICT_OUTSIDE_HOURS,
     CONFLICT_TIME_OFF,
@@ -69,6 +70,19 @@ def reasons(**filters: int) -> dict[int, str]:
 def test_a_visit_inside_its_block_is_no_conflict(block: Block) -> None:
     visit_at(block, 9)
     assert reasons() == {}
+
+
+@pytest.mark.parametrize("deactivated", ["surgeon", "location"])
+def test_a_visit_with_a_deactivated_surgeon_or_location_is_an_inactive_conflict(
+    block: Block, deactivated: str, scheduler_client: APIClient
+) -> None:
+    visit = visit_at(block, 9)
+    owner = getattr(block, deactivated)
+    owner.is_active = False
+    owner.save()
+    assert reasons() == {visit.id: CONFLICT_INACTIVE}
+    listed = scheduler_client.get("/api/v1/conflicts/").json()["results"]
+    assert [(row["id"], row["reason"]) for row in listed] == [(visit.id, CONFLICT_INACTIVE)]
 
 
 def test_a_visit_on_a_closed_day_is_a_closure_conflict(block: Block) -> None:

@@ -42,14 +42,18 @@ def test_sending_retrying_and_failing_log_no_body(
     assert "is booked for" not in logged
 
 
-def test_the_console_backend_prints_bodies_only_in_debug(capsys: Any, settings: Any) -> None:
+def test_the_console_backend_prints_bodies_and_numbers_only_in_debug(capsys: Any, settings: Any) -> None:
     with time_machine.travel(MONDAY_MORNING, tick=False):
         appointment = AppointmentFactory(start=MONDAY_MORNING + dt.timedelta(days=7))
         services.appointment_booked(appointment=appointment)
     message = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
     settings.DEBUG = False
     ConsoleTransport().send(message)
-    assert message.body not in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert message.body not in printed
+    assert str(message.to)[-7:] not in printed
     settings.DEBUG = True
     ConsoleTransport().send(message)
-    assert message.body in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert message.body in printed
+    assert str(message.to) in printed

@@ -39,3 +39,26 @@ def test_a_request_is_logged_as_one_json_line_without_its_body(
     assert (record.method, record.path, record.status) == ("POST", "/api/v1/auth/token/", 400)
     assert record.duration_ms >= 0
     assert "s3cret-value" not in caplog.text
+
+
+def test_an_error_log_line_never_carries_the_query_string() -> None:
+    import json
+    import logging
+
+    from django.test import RequestFactory
+
+    from practice.logging import JsonFormatter
+
+    request = RequestFactory().get("/api/v1/patients/", {"search": "3125550199"})
+    record = logging.makeLogRecord(
+        {
+            "msg": "Internal Server Error: %s",
+            "args": (request.path,),
+            "levelname": "ERROR",
+            "request": request,
+            "status_code": 500,
+        }
+    )
+    line = JsonFormatter().format(record)
+    assert "3125550199" not in line
+    assert json.loads(line)["status_code"] == 500

@@ -60,7 +60,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
 def test_a_malformed_value_fails_with_a_message_naming_the_variable(
     tmp_path: Path, variable: str, value: str
 ) -> None:
-    result = load_settings(tmp_path, SECRET_KEY="x", **{variable: value})
+    result = load_settings(tmp_path, SECRET_KEY="x", **{"SMS_BACKEND": "console", variable: value})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert variable in result.stderr.strip().splitlines()[-1]
@@ -72,6 +72,12 @@ def test_a_malformed_connection_age_for_postgresql_names_the_variable(tmp_path: 
     )
     assert result.returncode != 0
     assert "CONN_MAX_AGE" in result.stderr.strip().splitlines()[-1]
+
+
+def test_production_refuses_to_start_without_saying_how_texts_are_sent(tmp_path: Path) -> None:
+    result = load_settings(tmp_path, SECRET_KEY="x")
+    assert result.returncode != 0
+    assert "SMS_BACKEND is required" in result.stderr.strip().splitlines()[-1]
 
 
 def test_the_twilio_backend_refuses_to_start_without_its_keys(tmp_path: Path) -> None:
