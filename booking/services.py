@@ -434,7 +434,10 @@ def appointment_complete(*, appointment: Appointment) -> Appointment:
 
 def appointment_no_show(*, appointment: Appointment) -> Appointment:
     """The patient did not come: booked or confirmed → no_show."""
-    return _transition(appointment=appointment, action="no_show")
+    with transaction.atomic():
+        current = _transition(appointment=appointment, action="no_show")
+        notifications.appointment_no_show(appointment=current)
+    return current
 
 
 def appointment_cancel(

@@ -339,6 +339,11 @@ def appointment_cancelled(*, appointment: Appointment) -> None:
     _enqueue_on_commit(_messages_write([notice], now=now))
 
 
+def appointment_no_show(*, appointment: Appointment) -> None:
+    """The patient did not come: a follow-up the visit was to fulfil is open again."""
+    FollowUpWindow.objects.filter(appointment_id=appointment.pk).update(appointment=None)
+
+
 def slot_freed(*, appointment: Appointment) -> None:
     """The slot `appointment` held is free again: offer it to matching waitlist patients.
 

@@ -245,6 +245,27 @@ def test_a_visit_booked_inside_a_window_fulfils_it(scheduler_client: APIClient) 
     assert [w["label"] for w in response.json()["results"]] == ["2w"]
 
 
+def test_a_no_show_reopens_its_follow_up_window_and_the_patient_is_reminded(
+    scheduler_client: APIClient,
+) -> None:
+    from booking.services import appointment_no_show
+
+    patient = PatientFactory()
+    _record(scheduler_client, patient=patient)
+    appointment = AppointmentFactory(patient=patient, start=dt.datetime(2027, 3, 3, 16, 0, tzinfo=dt.UTC))
+    services.appointment_booked(appointment=appointment)
+    assert FollowUpWindow.objects.get(label="2w").appointment == appointment
+    after_the_visit = dt.datetime(2027, 3, 3, 19, 0, tzinfo=dt.UTC)
+    with time_machine.travel(after_the_visit, tick=False):
+        appointment_no_show(appointment=appointment)
+        response = scheduler_client.get("/api/v1/follow-ups/", {"patient": patient.pk})
+        states = {w["label"]: w["state"] for w in response.json()["results"]}
+        assert states["2w"] == "open"
+        assert services.follow_ups_scan() == 1
+    reminder = Message.objects.get(kind=MessageKind.FOLLOW_UP)
+    assert reminder.patient_id == patient.pk
+
+
 def test_a_visit_booked_before_the_surgery_was_recorded_fulfils_its_window(
     scheduler_client: APIClient,
 ) -> None:
