@@ -802,7 +802,9 @@ def waitlist_offer_accept(*, offer: WaitlistOffer) -> Appointment | None:
         if offer.status != WaitlistOfferStatus.OPEN:
             return offer.booked if offer.status == WaitlistOfferStatus.ACCEPTED else None
         booked: Appointment | None = None
-        if freed.start > timezone.now():
+        # An entry withdrawn (by a scheduler, or expired) since the offer: the patient no longer waits.
+        still_waiting = offer.entry.status in {WaitlistStatus.WAITING, WaitlistStatus.OFFERED}
+        if still_waiting and freed.start > timezone.now():
             try:
                 with transaction.atomic():
                     booked = appointment_book(

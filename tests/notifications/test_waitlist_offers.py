@@ -12,7 +12,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from booking.models import Appointment, AppointmentStatus, Patient, WaitlistEntry, WaitlistStatus
-from booking.services import appointment_cancel, appointment_reschedule
+from booking.services import appointment_cancel, appointment_reschedule, waitlist_entries_expire
 from locations.models import Location
 from notifications import services
 from notifications.models import Message, MessageKind, WaitlistOffer, WaitlistOfferStatus
@@ -105,6 +105,32 @@ def test_the_first_yes_gets_the_slot_and_the_others_are_told_it_is_gone(anonymou
     assert "has been taken" in reply.content.decode()
     assert not Appointment.objects.filter(patient=second.patient).exists()
     assert WaitlistEntry.objects.get(pk=second.pk).status == WaitlistStatus.WAITING
+
+
+def test_a_yes_after_the_scheduler_withdrew_the_entry_books_nothing_and_is_told_it_is_gone(
+    anonymous_client: APIClient, scheduler_client: APIClient
+) -> None:
+    _, _, appointment = _cancelled_slot()
+    entry = _wait(PatientFactory())
+    appointment_cancel(appointment=appointment, reason="Feeling better")
+    assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.OPEN
+    response = scheduler_client.patch(f"/api/v1/waitlist/{entry.pk}/", {"status": "withdrawn"}, format="json")
+    assert response.status_code == 200
+    reply = text_from(anonymous_client, entry.patient, "YES")
+    assert "has been taken" in reply.content.decode()
+    assert not Appointment.objects.filter(patient=entry.patient).exists()
+    assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.GONE
+    assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WITHDRAWN
+
+
+def test_a_yes_after_the_entry_expired_books_nothing(anonymous_client: APIClient) -> None:
+    _, _, appointment = _cancelled_slot()
+    entry = _wait(PatientFactory())
+    appointment_cancel(appointment=appointment, reason="Feeling better")
+    assert waitlist_entries_expire(today=dt.date(2027, 4, 1)) == 1
+    reply = text_from(anonymous_client, entry.patient, "YES")
+    assert "has been taken" in reply.content.decode()
+    assert not Appointment.objects.filter(patient=entry.patient).exists()
 
 
 def test_a_yes_after_a_scheduler_rebooked_the_slot_is_told_it_is_gone(anonymous_client: APIClient) -> None:
