@@ -7,7 +7,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from booking.models import Appointment, FollowUpWindow, Patient, Surgery
 from notifications import selectors, services
 from notifications.models import Message, MessageKind, MessageStatus, WorklistItem
+from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import Surgeon
 from practice.permissions import IsScheduler
 
@@ -162,7 +163,11 @@ class SurgeryOutputSerializer(serializers.ModelSerializer):
     create=extend_schema(
         summary="Record a surgery and create its follow-up plan",
         request=SurgeryInputSerializer,
-        responses={201: SurgeryOutputSerializer},
+        parameters=[OPENAPI_PARAMETER],
+        responses={
+            201: SurgeryOutputSerializer,
+            422: OpenApiResponse(description="The Idempotency-Key was used with a different request."),
+        },
         tags=["follow-ups"],
     ),
 )
@@ -174,6 +179,7 @@ class SurgeryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
     def get_queryset(self) -> QuerySet[Surgery]:
         return selectors.surgeries_list()
 
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = SurgeryInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -218,6 +218,40 @@ def test_an_administrator_may_record_surgeries(admin_client_api: APIClient) -> N
     assert _record(admin_client_api).status_code == 201
 
 
+def test_a_retried_surgery_is_recorded_once_with_one_follow_up_plan(scheduler_client: APIClient) -> None:
+    patient, surgeon = PatientFactory(), SurgeonFactory()
+    data = {"patient": patient.pk, "surgeon": surgeon.pk, "performed_on": "2027-02-15", "procedure": "Fusion"}
+    first = scheduler_client.post("/api/v1/surgeries/", data, format="json", HTTP_IDEMPOTENCY_KEY="surgery-1")
+    retry = scheduler_client.post("/api/v1/surgeries/", data, format="json", HTTP_IDEMPOTENCY_KEY="surgery-1")
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert Surgery.objects.filter(patient=patient).count() == 1
+    assert FollowUpWindow.objects.filter(surgery__patient=patient, label="2w").count() == 1
+
+
+def test_a_surgery_key_reused_with_another_body_is_a_422_and_records_nothing(
+    scheduler_client: APIClient,
+) -> None:
+    from practice.idempotency import IdempotencyKeyReused
+
+    patient, surgeon = PatientFactory(), SurgeonFactory()
+    data = {"patient": patient.pk, "surgeon": surgeon.pk, "performed_on": "2027-02-15", "procedure": "Fusion"}
+    scheduler_client.post("/api/v1/surgeries/", data, format="json", HTTP_IDEMPOTENCY_KEY="surgery-2")
+    other = {**data, "performed_on": "2027-02-16"}
+    response = scheduler_client.post(
+        "/api/v1/surgeries/", other, format="json", HTTP_IDEMPOTENCY_KEY="surgery-2"
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == IdempotencyKeyReused.code
+    assert Surgery.objects.filter(patient=patient).count() == 1
+
+
+def test_recording_a_surgery_documents_the_idempotency_key_header(scheduler_client: APIClient) -> None:
+    schema = scheduler_client.get("/api/v1/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/surgeries/"]["post"]
+    assert [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"] == ["Idempotency-Key"]
+
+
 def test_follow_ups_are_listed_by_state(scheduler_client: APIClient) -> None:
     patient = PatientFactory()
     _record(scheduler_client, patient=patient, performed_on="2026-01-05")
