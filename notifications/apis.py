@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -91,14 +92,16 @@ class WorklistEntrySerializer(serializers.Serializer):
     message = serializers.IntegerField(source="message_id", allow_null=True)
 
 
-class WorklistApi(APIView):
-    """Replies needing a person, call-back requests, failed texts, and visits in conflict."""
+@extend_schema_view(get=extend_schema(tags=["sms"]))
+class WorklistApi(ListAPIView):
+    """Replies needing a person, call-back requests, failed texts, and visits in conflict; paged."""
 
     permission_classes = [IsScheduler]
+    serializer_class = WorklistEntrySerializer
+    filter_backends: list[Any] = []
 
-    @extend_schema(responses={200: WorklistEntrySerializer(many=True)}, tags=["sms"])
-    def get(self, request: Request) -> Response:
-        return Response(WorklistEntrySerializer(selectors.worklist_open(), many=True).data)
+    def get_queryset(self) -> list[selectors.WorklistEntry]:  # type: ignore[override]  # a list, not a QuerySet: conflicts are computed
+        return selectors.worklist_open()
 
 
 class WorklistResolveApi(APIView):

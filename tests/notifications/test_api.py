@@ -128,7 +128,7 @@ def test_the_worklist_shows_call_back_requests_and_failed_texts(
         error_code="30005",
         message_id=Message.objects.get(kind="confirmation").pk,
     )
-    rows = scheduler_client.get("/api/v1/worklist/").json()
+    rows = scheduler_client.get("/api/v1/worklist/").json()["results"]
     assert {row["kind"] for row in rows} == {"call_back", "failed_message"}
     assert {row["patient"] for row in rows} == {appointment.patient_id}
 
@@ -138,18 +138,18 @@ def test_a_resolved_item_leaves_the_worklist(
 ) -> None:
     appointment = _fitting_visit()
     text_from(anonymous_client, appointment.patient, "Is there parking?")
-    [row] = scheduler_client.get("/api/v1/worklist/").json()
+    [row] = scheduler_client.get("/api/v1/worklist/").json()["results"]
     response = scheduler_client.post(f"/api/v1/worklist/{row['id']}/resolve/")
     assert response.status_code == 200
     assert response.json() == row  # the item as the list showed it
-    assert scheduler_client.get("/api/v1/worklist/").json() == []
+    assert scheduler_client.get("/api/v1/worklist/").json()["results"] == []
     assert WorklistItem.objects.get().resolved_at == MONDAY_MORNING
 
 
 def test_the_worklist_lists_visits_that_no_longer_fit_the_calendar(scheduler_client: APIClient) -> None:
     # No opening hours and no blocks at all: the visit fits nothing.
     appointment = AppointmentFactory(start=VISIT)
-    rows = scheduler_client.get("/api/v1/worklist/").json()
+    rows = scheduler_client.get("/api/v1/worklist/").json()["results"]
     assert [(row["kind"], row["appointment"]) for row in rows] == [("conflict", appointment.pk)]
 
 
@@ -342,11 +342,29 @@ def test_the_worklist_takes_a_fixed_number_of_queries(
         appointment = AppointmentFactory(start=VISIT)
         text_from(anonymous_client, appointment.patient, "Where do I park?")
     with django_assert_max_num_queries(12):
-        rows = scheduler_client.get("/api/v1/worklist/").json()
+        rows = scheduler_client.get("/api/v1/worklist/").json()["results"]
     assert len(rows) == 10  # five replies, and five visits that fit no calendar
 
 
-@pytest.mark.parametrize("path", ["/api/v1/messages/", "/api/v1/surgeries/", "/api/v1/follow-ups/"])
+def test_the_worklist_is_paged_like_every_other_list(
+    scheduler_client: APIClient, anonymous_client: APIClient
+) -> None:
+    for _ in range(3):
+        appointment = AppointmentFactory(start=VISIT)
+        text_from(anonymous_client, appointment.patient, "Where do I park?")
+    everything = scheduler_client.get("/api/v1/worklist/").json()
+    assert everything["count"] == 6  # three replies, and three visits that fit no calendar
+    first = scheduler_client.get("/api/v1/worklist/", {"limit": 4}).json()
+    rest = scheduler_client.get("/api/v1/worklist/", {"limit": 4, "offset": 4}).json()
+    assert first["count"] == rest["count"] == 6
+    assert first["next"] is not None and rest["next"] is None
+    assert first["results"] + rest["results"] == everything["results"]
+    assert [row["kind"] for row in first["results"]] == ["reply", "reply", "reply", "conflict"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/messages/", "/api/v1/surgeries/", "/api/v1/follow-ups/", "/api/v1/worklist/"]
+)
 def test_a_huge_page_limit_is_capped_not_a_500(scheduler_client: APIClient, path: str) -> None:
     response = scheduler_client.get(path, {"limit": "99999999999999999999"})
     assert response.status_code == 200
