@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -83,6 +83,28 @@ def _calendar(
     )
 
 
+def _blocks_and_zones(rows: Sequence[Sequence[Any]]) -> tuple[list[BlockSpec], dict[int, str]]:
+    """Block rows as both loaders select them (id, surgeon, location, weekday, start, end,
+    valid_from, valid_until, tier code, tier rank, release hours, zone), and each location's zone."""
+    blocks = [
+        BlockSpec(
+            id=row[0],
+            surgeon_id=row[1],
+            location_id=row[2],
+            weekday=row[3],
+            start=row[4],
+            end=row[5],
+            valid_from=row[6],
+            valid_until=row[7],
+            reserved_tier_code=row[8],
+            reserved_tier_rank=row[9],
+            release_hours_before=row[10],
+        )
+        for row in rows
+    ]
+    return blocks, {row[2]: row[11] for row in rows}
+
+
 def _calendar_orm(
     *,
     start: dt.datetime,
@@ -118,25 +140,7 @@ def _calendar_orm(
         "release_hours_before",
         "location__timezone",
     )
-    blocks: list[BlockSpec] = []
-    timezones: dict[int, str] = {}
-    for row in rows:
-        blocks.append(
-            BlockSpec(
-                id=row[0],
-                surgeon_id=row[1],
-                location_id=row[2],
-                weekday=row[3],
-                start=row[4],
-                end=row[5],
-                valid_from=row[6],
-                valid_until=row[7],
-                reserved_tier_code=row[8],
-                reserved_tier_rank=row[9],
-                release_hours_before=row[10],
-            )
-        )
-        timezones[row[2]] = row[11]
+    blocks, timezones = _blocks_and_zones(list(rows))
     if not blocks:
         return Calendar(timezones={}, blocks=[])
     # Now the zones are known, the local days [start, end) touches bound what else to load.
@@ -266,23 +270,7 @@ def _calendar_postgresql(
         busy_rows = cursor.fetchall()
     if not block_rows:
         return Calendar(timezones={}, blocks=[])
-    blocks = [
-        BlockSpec(
-            id=row[0],
-            surgeon_id=row[1],
-            location_id=row[2],
-            weekday=row[3],
-            start=row[4],
-            end=row[5],
-            valid_from=row[6],
-            valid_until=row[7],
-            reserved_tier_code=row[8],
-            reserved_tier_rank=row[9],
-            release_hours_before=row[10],
-        )
-        for row in block_rows
-    ]
-    timezones = {row[2]: row[11] for row in block_rows}
+    blocks, timezones = _blocks_and_zones(block_rows)
     from_epoch = dt.datetime.fromtimestamp
     return Calendar(
         timezones=timezones,
