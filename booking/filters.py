@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from booking.models import Appointment, AppointmentStatus, Patient, WaitlistEntry, WaitlistStatus
 from booking.selectors import patient_search
 from locations.models import Location
+from practice.filters import AwareDateTimeFilter
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 
 
@@ -36,10 +37,10 @@ class AppointmentFilter(django_filters.FilterSet):
         queryset=UrgencyTier.objects.all(), to_field_name="code", label="Tier code."
     )
     status = django_filters.MultipleChoiceFilter(choices=AppointmentStatus.choices)
-    start_from = django_filters.IsoDateTimeFilter(
+    start_from = AwareDateTimeFilter(
         field_name="start", lookup_expr="gte", label="Starts at or after (ISO 8601 with offset)."
     )
-    start_to = django_filters.IsoDateTimeFilter(
+    start_to = AwareDateTimeFilter(
         field_name="start", lookup_expr="lt", label="Starts before (ISO 8601 with offset)."
     )
 

@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from practice.filters import AwareDateTimeFilter
 
 
 class LocationFilter(django_filters.FilterSet):
@@ -48,8 +49,8 @@ class BlockFilter(django_filters.FilterSet):
 
 
 class TimeOffFilter(django_filters.FilterSet):
-    ends_after = django_filters.IsoDateTimeFilter(field_name="end", lookup_expr="gt")
-    starts_before = django_filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+    ends_after = AwareDateTimeFilter(field_name="end", lookup_expr="gt")
+    starts_before = AwareDateTimeFilter(field_name="start", lookup_expr="lt")
 
     class Meta:
         model = TimeOff

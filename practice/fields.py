@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -11,6 +12,13 @@ from rest_framework import serializers
 # Far enough either way for any practice; the edges of Python's calendar overflow as soon as a
 # duration or a zone is applied.
 MIN_YEAR, MAX_YEAR = 1970, 2999
+
+# In a query string an unencoded "+" arrives as a space: "…T08:00:00 06:00" meant "+06:00".
+_SPACED_OFFSET = re.compile(r" (\d\d:?\d\d)$")
+
+
+def unspace_offset(text: str) -> str:
+    return _SPACED_OFFSET.sub(r"+\1", text.strip())
 
 
 class AwareDateTimeField(serializers.DateTimeField):
