@@ -30,6 +30,7 @@ from booking.selectors import slot_is_free, slots_next, tier_window_end
 from booking.serializers import slot_data
 from locations.models import Location
 from notifications import services as notifications
+from practice.db import insert_with_history
 from practice.errors import Conflict, DomainError, InvalidInput
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 
@@ -320,9 +321,10 @@ def _book(
         booked_by=_user_or_none(booked_by),
         rescheduled_from=rescheduled_from,
     )
+    appointment._history_user = appointment.booked_by  # type: ignore[attr-defined]
     # No savepoint here: an exclusion violation aborts the caller's atomic block, and the caller
     # turns it into a 409 once that block has rolled back (see _refusal).
-    appointment.save()
+    insert_with_history(appointment)
     return appointment
 
 
