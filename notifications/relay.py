@@ -13,6 +13,7 @@ import logging
 import os
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,10 +46,18 @@ class Relay:
     """
 
     def __init__(
-        self, send: Callable[[list[int]], None], *, chunk: int = 25, name: str = "sms-relay"
+        self,
+        send: Callable[[list[int]], None],
+        *,
+        chunk: int = 25,
+        linger: float = 0.0,
+        name: str = "sms-relay",
     ) -> None:
         self.send = send
         self.chunk = chunk
+        # Seconds to wait after the first ids for more to share their publish (a full chunk goes
+        # at once): under load most publishes carry many ids, alone a text waits this long more.
+        self.linger = linger
         self.name = name
         self._lock = threading.Lock()
         self._state: _State | None = None
@@ -99,11 +108,15 @@ class Relay:
     def _loop(self, state: _State) -> None:
         while True:
             waiting = [state.queue.get()]
-            while True:
+            count, deadline = len(waiting[0]), time.monotonic() + self.linger
+            while count < self.chunk:
                 try:
-                    waiting.append(state.queue.get_nowait())
+                    remaining = deadline - time.monotonic()
+                    ids = state.queue.get(timeout=remaining) if remaining > 0 else state.queue.get_nowait()
                 except queue.Empty:
                     break
+                waiting.append(ids)
+                count += len(ids)
             ids = [id_ for submitted in waiting for id_ in submitted]
             for start in range(0, len(ids), self.chunk):
                 self._send(ids[start : start + self.chunk])

@@ -7,6 +7,7 @@ import os
 import select
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -90,6 +91,27 @@ def test_ids_waiting_together_are_sent_in_chunks(send: FakeSend) -> None:
 
     assert relay.flush(timeout=1.0)
     assert send.batches == [[0], list(range(1, 26)), list(range(26, 51)), list(range(51, 61))]
+
+
+def test_ids_submitted_within_the_linger_share_one_send(send: FakeSend) -> None:
+    relay = Relay(send, chunk=25, linger=0.5)
+
+    for id_ in range(5):
+        relay.submit([id_])
+        time.sleep(0.01)  # bookings a few milliseconds apart
+
+    assert relay.flush(timeout=2.0)
+    assert send.batches == [[0, 1, 2, 3, 4]]
+
+
+def test_a_full_chunk_goes_without_waiting_out_the_linger(send: FakeSend) -> None:
+    relay = Relay(send, chunk=3, linger=30.0)
+
+    for id_ in range(3):
+        relay.submit([id_])
+
+    assert relay.flush(timeout=2.0)
+    assert send.batches == [[0, 1, 2]]
 
 
 def test_a_large_submit_is_split_into_chunks(send: FakeSend) -> None:
