@@ -6,8 +6,10 @@
   afterwards, counted by SQL (must be 1);
 - milliseconds per booking in-process through `appointment_book` with full validation (slot
   re-validated by the search code, tier window, patient overlap, the exclusion constraints, the
-  notification hooks), and of the slot check alone; each also as this process's CPU time, which
-  the load of a shared machine blurs less.
+  notification hooks; the texts reach the broker from the relay thread, whose CPU the CPU
+  figure includes), and of the slot check alone; each also as this process's CPU time, which
+  the load of a shared machine blurs less;
+- the database's floor: one row inserted and committed with nothing else, at the same moment.
 
 Uses its own database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_booking),
 dropped and recreated on each run, and Redis db 3 for the broker (BENCH_REDIS_URL).
@@ -187,6 +189,24 @@ def bench_slot_check(world: dict[str, Any], slots: list[Any]) -> tuple[float, fl
     return statistics.median(timings) * 1000, statistics.median(cpu) * 1000
 
 
+def bench_floor() -> float:
+    """Median wall ms of the least a durable write costs on this database right now: one row
+    inserted and committed over the same connection, with no Django in the way. It moves with the
+    machine's load as the booking figures do, so it says how far a booking is from the floor."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, at timestamptz)")
+    raw = connection.connection
+    timings = []
+    for _ in range(300):
+        started = time.perf_counter()
+        raw.execute("INSERT INTO bench_floor (at) VALUES (now())")
+        raw.commit()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1000
+
+
 def body(world: dict[str, Any], slot: Any, patient: Any) -> dict[str, Any]:
     return {
         "patient": patient.pk,
@@ -282,6 +302,7 @@ def main() -> None:
     bench_in_process(world, warm_up, [next(pool) for _ in warm_up])
     median_ms, mean_ms, cpu_ms = bench_in_process(world, in_process, [next(pool) for _ in in_process])
     slot_check_ms, slot_check_cpu_ms = bench_slot_check(world, single)
+    floor_ms = bench_floor()
 
     from django.db import connection
 
@@ -331,6 +352,7 @@ def main() -> None:
                 "in_process_ms_slot_check_median": round(slot_check_ms, 2),
                 "in_process_cpu_ms_per_booking_median": round(cpu_ms, 2),
                 "in_process_cpu_ms_slot_check_median": round(slot_check_cpu_ms, 2),
+                "database_floor_ms_insert_commit_median": round(floor_ms, 2),
                 "load_average_1m": round(os.getloadavg()[0], 2),
             }
         )
