@@ -1,8 +1,9 @@
 """SMS: the outbox, its sending, replies, status callbacks, surgeries and their follow-ups.
 
 Booking services call the four hooks (`appointment_booked`, ...) inside their transaction, so the
-outbox rows commit (or roll back) with the change that caused them. After commit a task on the
-`sms` queue sends each row; a beat sweep every minute sends whatever the broker lost.
+outbox rows commit (or roll back) with the change that caused them. After commit the relay thread
+(`notifications.relay`) hands the due ids to a task on the `sms` queue, which sends each row; a
+beat sweep every minute sends whatever the broker or the relay lost.
 """
 
 from __future__ import annotations
