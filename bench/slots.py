@@ -70,7 +70,7 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from booking.models import Appointment, Patient  # noqa: E402
-from booking.selectors import slots_earliest, slots_free  # noqa: E402
+from booking.selectors import appointment_conflicts, slots_earliest, slots_free  # noqa: E402
 from locations.models import Block, Location, OpeningHours, TimeOff  # noqa: E402
 from practice.models import AppointmentType, Surgeon, UrgencyTier  # noqa: E402
 from practice.permissions import SCHEDULERS  # noqa: E402
@@ -404,6 +404,9 @@ def scenario_b(client: APIClient, now: dt.datetime, monday: dt.date) -> dict[str
         selector_standard, _ = timed(
             lambda: slots_free(appointment_type=visit, tier=standard_tier, start=first, end=last), repeat
         )
+        # Every future visit checked against closures, time off, hours and blocks (the worklist
+        # and GET /conflicts/ do this on each request).
+        conflicts, found = timed(appointment_conflicts, 5)
     return {
         "appointments": Appointment.objects.filter(location__is_active=True).count(),
         "seed_seconds": seed_seconds,
@@ -420,6 +423,7 @@ def scenario_b(client: APIClient, now: dt.datetime, monday: dt.date) -> dict[str
         },
         "earliest_urgent_selector_ms": {"median": median(selector_earliest), "p95": p95(selector_earliest)},
         "standard_14_days_selector_ms": {"median": median(selector_standard), "p95": p95(selector_standard)},
+        "conflicts_selector_ms": {"median": median(conflicts), "conflicts": len(found)},
     }
 
 

@@ -214,6 +214,9 @@ class Calendar:
     _unavailable: dict[int, tuple[list[Interval], list[dt.datetime]]] = field(init=False, repr=False)
     _time_off: dict[int, tuple[list[Interval], list[dt.datetime]]] = field(init=False, repr=False)
     _open: dict[tuple[int, dt.date], list[Interval] | None] = field(init=False, repr=False)
+    # Conflict checks: open time and a surgeon's block time over runs of local days.
+    _open_time: dict[tuple[int, tuple[dt.date, ...]], list[Interval]] = field(init=False, repr=False)
+    _block_time: dict[tuple[int, int, tuple[dt.date, ...]], list[Interval]] = field(init=False, repr=False)
     _instants: dict[tuple[dt.date, dt.time, ZoneInfo], dt.datetime] = field(init=False, repr=False)
     # Whether two blocks of one surgeon at one location overlap on a weekday (slots may repeat).
     blocks_may_overlap: bool = field(init=False, default=False)
@@ -241,6 +244,8 @@ class Calendar:
         self._time_off = _by_surgeon(self.time_off)
         self._unavailable = _by_surgeon([*self.time_off, *self.busy])
         self._open = {}
+        self._open_time = {}
+        self._block_time = {}
         self._instants = {}
 
     def open_intervals(self, location_id: int, day: dt.date) -> list[Interval] | None:
@@ -283,10 +288,13 @@ class Calendar:
             block for block in self._blocks.get((location_id, day.weekday()), ()) if block.applies_on(day)
         ]
 
-    def in_closure(self, location_id: int, start: dt.datetime, end: dt.datetime) -> bool:
-        """Whether [start, end) touches a closure (whole-day or part-day) of the location."""
+    def in_closure(
+        self, location_id: int, start: dt.datetime, end: dt.datetime, days: Iterable[dt.date] | None = None
+    ) -> bool:
+        """Whether [start, end) touches a closure (whole-day or part-day) of the location; `days`
+        are the local dates it touches, if the caller has them."""
         tz = zone(self.timezones[location_id])
-        for day in local_dates(start, end, tz):
+        for day in local_dates(start, end, tz) if days is None else days:
             for closure in self._closures.get(location_id, ()):
                 if not closure.start_date <= day <= closure.end_date:
                     continue
@@ -298,6 +306,31 @@ class Calendar:
                 if hole_start < end and start < hole_end:
                     return True
         return False
+
+    def open_time(self, location_id: int, days: tuple[dt.date, ...]) -> list[Interval]:
+        """The location's open time over those local days, merged; remembered, since a day's
+        visits share it."""
+        key = (location_id, days)
+        found = self._open_time.get(key)
+        if found is None:
+            found = self._open_time[key] = merge(
+                interval for day in days for interval in self.open_intervals(location_id, day) or []
+            )
+        return found
+
+    def block_time(self, surgeon_id: int, location_id: int, days: tuple[dt.date, ...]) -> list[Interval]:
+        """The surgeon's block time at the location over those local days, merged; remembered."""
+        key = (surgeon_id, location_id, days)
+        found = self._block_time.get(key)
+        if found is None:
+            tz = zone(self.timezones[location_id])
+            found = self._block_time[key] = merge(
+                (self.instant(day, block.start, tz), self.instant(day, block.end, tz))
+                for day in days
+                for block in self.blocks_on(location_id, day)
+                if block.surgeon_id == surgeon_id
+            )
+        return found
 
     def in_time_off(self, surgeon_id: int, start: dt.datetime, end: dt.datetime) -> bool:
         holes, ends = self._time_off.get(surgeon_id, ([], []))
@@ -483,24 +516,14 @@ def conflict_reason(
     visits, notice, the grid and tier reservations: only closures, time off, hours and blocks."""
     if location_id not in calendar.timezones:
         return CONFLICT_OUTSIDE_BLOCKS
-    if calendar.in_closure(location_id, start, end):
+    days = tuple(local_dates(start, end, zone(calendar.timezones[location_id])))
+    if calendar.in_closure(location_id, start, end, days):
         return CONFLICT_CLOSURE
     if calendar.in_time_off(surgeon_id, start, end):
         return CONFLICT_TIME_OFF
-    tz = zone(calendar.timezones[location_id])
-    days = list(local_dates(start, end, tz))
-    open_time = merge(
-        interval for day in days for interval in calendar.open_intervals(location_id, day) or []
-    )
-    if not _covers(open_time, start, end):
+    if not _covers(calendar.open_time(location_id, days), start, end):
         return CONFLICT_OUTSIDE_HOURS
-    block_time = merge(
-        (local_instant(day, block.start, tz), local_instant(day, block.end, tz))
-        for day in days
-        for block in calendar.blocks_on(location_id, day)
-        if block.surgeon_id == surgeon_id
-    )
-    if not _covers(block_time, start, end):
+    if not _covers(calendar.block_time(surgeon_id, location_id, days), start, end):
         return CONFLICT_OUTSIDE_BLOCKS
     return None
 

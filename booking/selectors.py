@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone as django_timezone
 
 from booking.availability import (
@@ -436,25 +436,34 @@ def appointment_conflicts(
     """Future active visits that no longer fit: in a closure or the surgeon's time off, outside
     the location's hours or the surgeon's blocks there. Other visits, notice, the grid and tier
     reservations are ignored. The visit itself ([start, end)) must fit; its buffer need not.
-    Six queries whatever the number of visits."""
+    Six queries whatever the number of visits (the last loads the conflicting visits)."""
     now = _now(now)
-    query = (
-        Appointment.objects.filter(status__in=ACTIVE_STATUSES, start__gte=now)
-        .annotate(surgeon_active=F("surgeon__is_active"), location_active=F("location__is_active"))
-        .order_by("start", "id")
-    )
+    query = Appointment.objects.filter(status__in=ACTIVE_STATUSES, start__gte=now)
     if location_id is not None:
         query = query.filter(location_id=location_id)
     if surgeon_id is not None:
         query = query.filter(surgeon_id=surgeon_id)
-    appointments = list(query)
-    if not appointments:
+    # Plain rows, not models: a practice has tens of thousands of future visits and few conflicts,
+    # whose models are loaded at the end.
+    visits = list(
+        query.order_by("start", "id").values_list(
+            "id",
+            "surgeon_id",
+            "location_id",
+            "start",
+            "end",
+            "surgeon__is_active",
+            "location__is_active",
+            "location__timezone",
+        )
+    )
+    if not visits:
         return []
-    surgeon_ids = {appointment.surgeon_id for appointment in appointments}
-    location_ids = {appointment.location_id for appointment in appointments}
-    low = min(appointment.start for appointment in appointments) - _PAD
-    high = max(appointment.end for appointment in appointments) + _PAD
-    timezones = dict(Location.objects.filter(id__in=location_ids).order_by().values_list("id", "timezone"))
+    surgeon_ids = {visit[1] for visit in visits}
+    location_ids = {visit[2] for visit in visits}
+    low = min(visit[3] for visit in visits) - _PAD
+    high = max(visit[4] for visit in visits) + _PAD
+    timezones = {visit[2]: visit[7] for visit in visits}
     blocks = [
         BlockSpec(
             surgeon_id=row[0],
@@ -492,22 +501,26 @@ def appointment_conflicts(
         .values_list("surgeon_id", "start", "end")
     ]
     calendar = Calendar(timezones=timezones, blocks=blocks, hours=hours, closures=closures, time_off=time_off)
-    conflicts: list[AppointmentConflict] = []
-    for appointment in appointments:
+    reasons: dict[int, str] = {}
+    for visit_id, visit_surgeon, visit_location, start, end, surgeon_active, location_active, _ in visits:
         # Deactivating is what a refused delete asks for: the visits left behind must show up.
-        if not (appointment.surgeon_active and appointment.location_active):
-            conflicts.append(AppointmentConflict(appointment=appointment, reason=CONFLICT_INACTIVE))
+        if not (surgeon_active and location_active):
+            reasons[visit_id] = CONFLICT_INACTIVE
             continue
         reason = conflict_reason(
-            calendar,
-            surgeon_id=appointment.surgeon_id,
-            location_id=appointment.location_id,
-            start=appointment.start,
-            end=appointment.end,
+            calendar, surgeon_id=visit_surgeon, location_id=visit_location, start=start, end=end
         )
         if reason is not None:
-            conflicts.append(AppointmentConflict(appointment=appointment, reason=reason))
-    return conflicts
+            reasons[visit_id] = reason
+    if not reasons:
+        return []
+    appointments = Appointment.objects.in_bulk(list(reasons))
+    # In the visits' order (start, id); a visit deleted meanwhile has nothing left to conflict.
+    return [
+        AppointmentConflict(appointment=appointments[visit_id], reason=reason)
+        for visit_id, reason in reasons.items()
+        if visit_id in appointments
+    ]
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ SELECTOR_QUERIES = 4  # blocks (with zones and tiers), hours, closures, time off
 # PostgreSQL gets the four loads in one round trip.
 ROUND_TRIPS = 1 if connection.vendor == "postgresql" else SELECTOR_QUERIES
 SEARCH_API_QUERIES = 7  # the selector's, the role check, the type and the tier
-CONFLICT_QUERIES = 6  # visits, zones, blocks, hours, closures, time off
+CONFLICT_QUERIES = 6  # visits with their zones, blocks, hours, closures, time off, the conflicting visits
 
 
 @pytest.fixture(autouse=True)
