@@ -18,6 +18,8 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from celery.signals import worker_process_shutdown
+
 from workers.celery import app
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,10 @@ class Relay:
         # A fork while another thread holds the lock would leave the child's copy locked forever.
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _renew_lock(ref))
+        # A clean exit publishes what is held: atexit in web processes, and the signal Celery
+        # sends before a prefork child leaves with os._exit (which skips atexit).
+        atexit.register(self.flush, EXIT_FLUSH_SECONDS)
+        worker_process_shutdown.connect(lambda **_: self.flush(EXIT_FLUSH_SECONDS), weak=False)
 
     def submit(self, ids: list[int]) -> None:
         """Publish `ids` soon, from the relay's thread; at once, inline, when Celery is eager.
@@ -101,7 +107,6 @@ class Relay:
             if state is None or state.pid != pid:
                 state = _State(pid=pid)
                 threading.Thread(target=self._loop, args=(state,), name=self.name, daemon=True).start()
-                atexit.register(self.flush, EXIT_FLUSH_SECONDS)
                 self._state = state
             return state
 

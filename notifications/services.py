@@ -169,7 +169,8 @@ _relay = Relay(lambda ids: _enqueue(ids), chunk=ENQUEUE_CHUNK, linger=RELAY_LING
 def _enqueue_on_commit(message_ids: list[int]) -> None:
     due = list(message_ids)
     if due:
-        transaction.on_commit(lambda: _relay.submit(due))
+        # Robust: the visit is committed whatever happens here; the sweep sends what is missed.
+        transaction.on_commit(lambda: _relay.submit(due), robust=True)
 
 
 def _outbox_row(

@@ -86,9 +86,8 @@ def insert_with_history(instance: Model) -> None:
 
     On PostgreSQL both rows go in one statement: the ORM's save and simple-history's signal cost
     a booking more than its whole budget. Elsewhere this is `instance.save()`. The history row
-    has the same user (`instance._history_user`) and change reason (`instance._change_reason`)
-    simple-history would record; a request's user is set as `_history_user` by the caller. No
-    save signal is sent, so the model must have no receiver but history's;
+    has the user (`instance._history_user`, else the request's) and change reason
+    (`instance._change_reason`) simple-history would record. No save signal is sent, so the model must have no receiver but history's;
     tests/practice/test_insert_with_history.py holds the two paths to the same rows.
     """
     if (
@@ -100,7 +99,8 @@ def insert_with_history(instance: Model) -> None:
         return
     sql, fields = _insert_with_history_sql(type(instance))
     values = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
-    user = getattr(instance, "_history_user", None)
+    # simple-history's own lookup: `_history_user`, else the request's user (its middleware).
+    user = type(instance).history.model.get_default_history_user(instance)  # type: ignore[attr-defined]
     reason = getattr(instance, "_change_reason", None)
     history_date = getattr(instance, "_history_date", None) or timezone.now()
     with connection.cursor() as cursor:

@@ -211,6 +211,10 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Longer than any countdown we use; long-range work is rows scanned by beat instead.
         "visibility_timeout": _parsed("CELERY_VISIBILITY_TIMEOUT", cast=int, default=3600),
+        # A broker that accepts connections but never answers must fail a publish, not hang it:
+        # the relay thread publishing a process's texts would otherwise stop for good.
+        "socket_connect_timeout": 3,
+        "socket_timeout": 5,
     }
 CELERY_TASK_SOFT_TIME_LIMIT = _parsed("CELERY_TASK_SOFT_TIME_LIMIT", cast=int, default=60)
 CELERY_TASK_TIME_LIMIT = _parsed("CELERY_TASK_TIME_LIMIT", cast=int, default=90)

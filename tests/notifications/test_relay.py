@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from celery.signals import worker_process_shutdown
 
 from notifications.relay import Relay
 from workers.celery import app as celery_app
@@ -112,6 +113,16 @@ def test_a_full_chunk_goes_without_waiting_out_the_linger(send: FakeSend) -> Non
 
     assert relay.flush(timeout=2.0)
     assert send.batches == [[0, 1, 2]]
+
+
+def test_a_celery_child_shutting_down_publishes_what_its_relay_holds(send: FakeSend) -> None:
+    """Prefork children leave with os._exit, which skips atexit: Celery's signal flushes instead."""
+    relay = Relay(send, linger=1.0)
+    relay.submit([7])
+
+    worker_process_shutdown.send(sender=None, pid=os.getpid(), exitcode=0)
+
+    assert send.batches == [[7]]
 
 
 def test_a_large_submit_is_split_into_chunks(send: FakeSend) -> None:

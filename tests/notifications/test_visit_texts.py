@@ -56,31 +56,16 @@ def _visit(patient_state: dict[str, Any], location: Location) -> Appointment:
     return appointment
 
 
+# Columns that differ between the twins by construction (their own ids, and insert times).
+TWIN_COLUMNS = {"id", "patient_id", "appointment_id", "created_at", "updated_at"}
+
+
 def _written(appointment: Appointment, due: list[int]) -> dict[str, Any]:
     prefix = f"appointment:{appointment.pk}:"
-    rows = (
-        Message.objects.filter(appointment=appointment)
-        .order_by("dedupe_key")
-        .values(
-            "kind",
-            "dedupe_key",
-            "to",
-            "body",
-            "timezone",
-            "status",
-            "suppressed_reason",
-            "due_at",
-            "attempts",
-            "claimed_at",
-            "provider_sid",
-            "error_code",
-            "error_message",
-            "follow_up",
-            "offer",
-            "created_at",
-            "sent_at",
-        )
-    )
+    rows = [
+        {key: value for key, value in row.items() if key not in TWIN_COLUMNS}
+        for row in Message.objects.filter(appointment=appointment).order_by("dedupe_key").values()
+    ]
     return {
         "rows": [{**row, "dedupe_key": row["dedupe_key"].removeprefix(prefix)} for row in rows],
         "due": sorted(Message.objects.get(pk=pk).kind for pk in due),

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
+from django.test import RequestFactory
+from pytest_django import DjangoAssertNumQueries
 from simple_history.models import HistoricalRecords
 
 from booking.models import Appointment
@@ -54,7 +56,9 @@ def _row(model: Any, **lookup: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if key not in DIFFERING}
 
 
-def test_the_visit_and_its_history_row_match_what_save_writes() -> None:
+def test_the_visit_and_its_history_row_match_what_save_writes(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
     scheduler = SchedulerFactory()
     template = AppointmentFactory(booked_by=scheduler)
     saved, inserted = _twin(template, 5), _twin(template, 8)
@@ -63,7 +67,8 @@ def test_the_visit_and_its_history_row_match_what_save_writes() -> None:
         appointment._change_reason = "Booked by phone"  # type: ignore[attr-defined]
 
     saved.save()
-    insert_with_history(inserted)
+    with django_assert_num_queries(1):  # the visit and its history row, one statement
+        insert_with_history(inserted)
 
     assert inserted.pk is not None and not inserted._state.adding
     stored = Appointment.objects.get(pk=inserted.pk)
@@ -79,6 +84,25 @@ def test_the_visit_and_its_history_row_match_what_save_writes() -> None:
         "Booked by phone",
     )
     assert written.booked_at == stored.booked_at
+
+
+def test_without_a_history_user_the_requests_user_is_recorded_as_save_records_it(
+    rf: RequestFactory,
+) -> None:
+    scheduler = SchedulerFactory()
+    template = AppointmentFactory()
+    saved, inserted = _twin(template, 5), _twin(template, 8)
+    request = rf.post("/api/v1/appointments/")
+    request.user = scheduler
+    HistoricalRecords.context.request = request  # what HistoryRequestMiddleware does
+    try:
+        saved.save()
+        insert_with_history(inserted)
+    finally:
+        del HistoricalRecords.context.request
+    history = Appointment.history.model
+    assert history.objects.get(id=saved.pk).history_user == scheduler
+    assert history.objects.get(id=inserted.pk).history_user == scheduler
 
 
 def test_a_refused_insert_leaves_neither_the_visit_nor_its_history() -> None:

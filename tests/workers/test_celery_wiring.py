@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,30 @@ def test_every_beat_entry_names_a_registered_task() -> None:
 def test_tasks_route_to_their_queues() -> None:
     assert app.amqp.router.route({}, "notifications.tasks.send_messages")["queue"].name == "sms"
     assert app.amqp.router.route({}, "practice.tasks.ping")["queue"].name == "default"
+
+
+def test_a_broker_that_accepts_but_never_answers_fails_a_publish_within_seconds() -> None:
+    """The relay thread publishes a process's texts; a silent broker must not stop it for good."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections (the kernel does) and never says a word
+    port = silent.getsockname()[1]
+    env = {
+        **os.environ,
+        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+    }
+    publisher = (
+        "import time, django; django.setup(); "
+        "from notifications.services import _enqueue; "
+        "began = time.monotonic(); _enqueue([1]); print(round(time.monotonic() - began, 1))"
+    )
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", publisher], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        silent.close()
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.strip()) < 15
+    assert "sms enqueue failed" in result.stderr + result.stdout
