@@ -30,6 +30,7 @@ from booking.selectors import slot_is_free, slots_next, tier_window_end
 from booking.serializers import slot_data
 from locations.models import Location
 from notifications import services as notifications
+from practice.clock import practice_today
 from practice.db import insert_with_history
 from practice.errors import Conflict, DomainError, InvalidInput
 from practice.models import AppointmentType, Surgeon, UrgencyTier
@@ -86,7 +87,7 @@ def _user_or_none(user: User | None) -> Any:
 
 
 def patient_validate(*, date_of_birth: dt.date | None, today: dt.date | None = None) -> None:
-    if date_of_birth is not None and date_of_birth > (today or timezone.localdate()):
+    if date_of_birth is not None and date_of_birth > (today or practice_today()):
         raise InvalidInput.for_field("date_of_birth", "The date of birth is in the future.")
 
 
@@ -585,8 +586,9 @@ def waitlist_entry_delete(*, entry: WaitlistEntry) -> None:
 
 
 def waitlist_entries_expire(*, today: dt.date | None = None) -> int:
-    """Withdraw waiting entries whose latest date has passed; returns how many."""
-    today = today or timezone.localdate()
+    """Withdraw waiting entries whose latest date has passed in the practice's zone; returns how
+    many."""
+    today = today or practice_today()
     return WaitlistEntry.objects.filter(
         Q(status=WaitlistStatus.WAITING) | Q(status=WaitlistStatus.OFFERED), latest_date__lt=today
     ).update(status=WaitlistStatus.WITHDRAWN)

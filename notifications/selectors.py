@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Case, CharField, Prefetch, QuerySet, Value, When
-from django.utils import timezone
 
 from booking.models import FollowUpWindow, Patient, Surgery
 from booking.selectors import appointment_conflicts
 from notifications.models import Message, WorklistItem
+from practice.clock import practice_today
 
 
 class FollowUpState:
@@ -25,10 +23,6 @@ class FollowUpState:
 
 def messages_list() -> QuerySet[Message]:
     return Message.objects.select_related("patient").order_by("-created_at", "-id")
-
-
-def practice_today(now: dt.datetime | None = None) -> dt.date:
-    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(settings.SMS_DEFAULT_TIMEZONE)).date()
 
 
 def follow_ups_list(*, today: dt.date | None = None) -> QuerySet[FollowUpWindow]:

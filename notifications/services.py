@@ -48,6 +48,7 @@ from notifications.models import (
 )
 from notifications.relay import Relay
 from notifications.transports import TWILIO_OPTED_OUT_CODE, Transport, TransportError, get_transport
+from practice.clock import practice_today
 from practice.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -984,7 +985,7 @@ def surgery_record(
     recorded_by: User | None = None,
 ) -> Surgery:
     """Record a surgery and its follow-up windows; visits already booked inside one fulfil it."""
-    if performed_on > timezone.now().date() + dt.timedelta(days=365):
+    if performed_on > practice_today() + dt.timedelta(days=365):
         raise InvalidInput.for_field("performed_on", "A surgery more than a year ahead is not a plan yet.")
     with transaction.atomic():
         surgery = Surgery.objects.create(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from booking.models import Patient
@@ -45,6 +48,20 @@ def test_a_date_of_birth_in_the_future_is_a_400(scheduler_client: APIClient) -> 
     response = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "date_of_birth": "2999-01-01"})
     assert response.status_code == 400
     assert "date_of_birth" in response.json()["error"]["fields"]
+
+
+def test_a_birth_tomorrow_at_the_practice_is_in_the_future_even_when_utc_is_already_there(
+    scheduler_client: APIClient,
+) -> None:
+    # 20:00 on March 8 in Chicago, the practice's zone; 02:00 on March 9 in UTC.
+    with time_machine.travel(dt.datetime(2027, 3, 9, 2, 0, tzinfo=dt.UTC), tick=False):
+        tomorrow = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "date_of_birth": "2027-03-09"})
+        today = scheduler_client.post(
+            "/api/v1/patients/", {**NEW_PATIENT, "date_of_birth": "2027-03-08", "record_number": ""}
+        )
+    assert tomorrow.status_code == 400
+    assert list(tomorrow.json()["error"]["fields"]) == ["date_of_birth"]
+    assert today.status_code == 201, today.json()
 
 
 def test_a_record_number_belongs_to_one_patient(scheduler_client: APIClient) -> None:

@@ -151,6 +151,18 @@ def test_entries_past_their_latest_date_are_withdrawn_by_the_daily_expiry() -> N
     }
 
 
+def test_an_entry_lasts_until_midnight_at_the_practice_not_midnight_utc() -> None:
+    entry = WaitlistEntryFactory(latest_date=dt.date(2027, 3, 8))
+    # 19:00 in Chicago (the practice's zone) on its last day: already the 9th in UTC.
+    with time_machine.travel(dt.datetime(2027, 3, 9, 1, 0, tzinfo=dt.UTC), tick=False):
+        assert waitlist_entries_expire() == 0
+    # 00:30 in Chicago on the 9th: the 8th is over there too.
+    with time_machine.travel(dt.datetime(2027, 3, 9, 6, 30, tzinfo=dt.UTC), tick=False):
+        assert waitlist_entries_expire() == 1
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.WITHDRAWN
+
+
 def test_the_waitlist_costs_a_fixed_number_of_queries(
     scheduler_client: APIClient,
     django_assert_max_num_queries,  # type: ignore[no-untyped-def]
