@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Subquery
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from booking.models import (
     ACTIVE_STATUSES,
@@ -639,7 +640,7 @@ def _record_failure(*, message: Message, error: TransportError) -> float | None:
             updated_at=now,
         )
         if error.code == TWILIO_OPTED_OUT_CODE:
-            patient_opt_out(patient=message.patient)
+            patient_opt_out(patient=message.patient, reason=OPTED_OUT_BY_CARRIER)
         WorklistItem.objects.get_or_create(
             message=message,
             defaults={
@@ -734,7 +735,7 @@ def message_status_record(
             message.delivered_at = now
         message.save()
         if error_code == TWILIO_OPTED_OUT_CODE:
-            patient_opt_out(patient=message.patient)
+            patient_opt_out(patient=message.patient, reason=OPTED_OUT_BY_CARRIER)
         if new_status in {MessageStatus.FAILED, MessageStatus.UNDELIVERED}:
             WorklistItem.objects.get_or_create(
                 message=message,
@@ -756,16 +757,38 @@ def _same_phone(patient: Patient) -> Q:
     return Q(pk=patient.pk) | Q(phone=patient.phone)
 
 
-def patient_opt_out(*, patient: Patient) -> None:
+# Why a patient's opt-out changed, in their history (consent records are kept for audits).
+OPTED_OUT_BY_REPLY = "Replied STOP by SMS"
+OPTED_OUT_BY_CARRIER = "Twilio reported the number opted out (error 21610)"
+OPTED_IN_BY_REPLY = "Replied START by SMS"
+
+
+def _opt_out_set(*, patient: Patient, at: dt.datetime | None, reason: str) -> None:
+    """Set `sms_opted_out_at` for everyone on the patient's phone whose value differs, with a
+    history row each naming `reason`."""
+    with transaction.atomic():
+        changing = list(
+            Patient.objects.select_for_update()
+            .filter(_same_phone(patient), sms_opted_out_at__isnull=at is not None)  # those it changes
+            .order_by("pk")
+        )
+        for sharing in changing:
+            sharing.sms_opted_out_at = at
+        bulk_update_with_history(changing, Patient, ["sms_opted_out_at"], default_change_reason=reason)
+
+
+def patient_opt_out(*, patient: Patient, reason: str = OPTED_OUT_BY_REPLY) -> None:
     """STOP: nothing more is sent. Rows already waiting are kept, as suppressed."""
-    now = timezone.now()
-    sharing = Patient.objects.filter(_same_phone(patient))
-    sharing.filter(sms_opted_out_at__isnull=True).update(sms_opted_out_at=now)
-    _suppress_pending(Message.objects.filter(patient__in=sharing), SuppressedReason.OPTED_OUT)
+    _opt_out_set(patient=patient, at=timezone.now(), reason=reason)
+    _suppress_pending(
+        Message.objects.filter(patient__in=Patient.objects.filter(_same_phone(patient))),
+        SuppressedReason.OPTED_OUT,
+    )
 
 
 def patient_opt_in(*, patient: Patient) -> None:
-    Patient.objects.filter(_same_phone(patient)).update(sms_opted_out_at=None)
+    """START: texts flow again for everyone on the phone."""
+    _opt_out_set(patient=patient, at=None, reason=OPTED_IN_BY_REPLY)
 
 
 def reply_intent(body: str) -> str:

@@ -378,3 +378,32 @@ def test_stop_from_a_family_phone_stops_texts_to_everyone_on_it(
     }
     text_from(anonymous_client, visit.patient, "START")
     assert Patient.objects.get(pk=sibling.pk).sms_opted_out_at is None
+
+
+def _consent_history(patient: Patient) -> list[tuple[bool, str | None]]:
+    """(opted out, change reason) of each history row, oldest first."""
+    return [
+        (row.sms_opted_out_at is not None, row.history_change_reason)
+        for row in Patient.history.filter(id=patient.pk).order_by("history_date", "history_id")
+    ]
+
+
+def test_stop_and_start_are_kept_in_each_patients_history_with_how_they_came(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    sibling = PatientFactory(phone=visit.patient.phone)
+    text_from(anonymous_client, visit.patient, "STOP")
+    text_from(anonymous_client, visit.patient, "STOP")  # a second STOP changes nothing more
+    text_from(anonymous_client, visit.patient, "START")
+    for patient in (visit.patient, sibling):
+        assert _consent_history(patient)[1:] == [
+            (True, services.OPTED_OUT_BY_REPLY),
+            (False, services.OPTED_IN_BY_REPLY),
+        ]
+
+
+def test_an_opt_out_reported_by_twilio_is_kept_in_the_history_as_such(
+    anonymous_client: APIClient, visit: Appointment
+) -> None:
+    _status(anonymous_client, _sent(visit), "failed", ErrorCode="21610")
+    assert _consent_history(visit.patient)[1:] == [(True, services.OPTED_OUT_BY_CARRIER)]
