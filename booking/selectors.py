@@ -423,6 +423,44 @@ def tier_window_end(*, tier: UrgencyTier, timezone: str, now: dt.datetime) -> dt
 
 
 @dataclass(frozen=True)
+class SlotsInWindow:
+    """Earliest slots judged against a tier's window: `within[i]` for `slots[i]`, each by its own
+    location's window; `window_ends` is the headline window's close, in its zone."""
+
+    slots: list[Slot]
+    within: list[bool]
+    window_ends: dt.datetime
+
+
+def slots_in_window(
+    *, tier: UrgencyTier, slots: list[Slot], location: Location | None, now: dt.datetime
+) -> SlotsInWindow:
+    """Judge `slots` against `tier`'s window. The headline window is the searched location's,
+    else the earliest slot's location's, else (no slot at all) the latest of the active
+    locations'."""
+    if location is not None:
+        headline = location.timezone
+    elif slots:
+        headline = slots[0].timezone
+    else:
+        candidates = (
+            Location.objects.filter(is_active=True).order_by().values_list("timezone", flat=True).distinct()
+        )
+        headline = max(
+            set(candidates) or {"UTC"}, key=lambda name: tier_window_end(tier=tier, timezone=name, now=now)
+        )
+    ends = {
+        location_id: tier_window_end(tier=tier, timezone=name, now=now)
+        for location_id, name in {slot.location_id: slot.timezone for slot in slots}.items()
+    }
+    return SlotsInWindow(
+        slots=slots,
+        within=[slot.start < ends[slot.location_id] for slot in slots],
+        window_ends=tier_window_end(tier=tier, timezone=headline, now=now).astimezone(zone(headline)),
+    )
+
+
+@dataclass(frozen=True)
 class AppointmentConflict:
     """A future active visit that falls outside availability, and why (availability.CONFLICT_*)."""
 
@@ -671,3 +709,61 @@ def patient_search(*, query: str, patients: QuerySet[Patient] | None = None) -> 
             name &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
         condition |= name
     return patients.filter(condition)
+
+
+# The type the access measure is taken with unless the caller names one.
+DEFAULT_ACCESS_TYPE = "new-consultation"
+
+
+def access_type_default() -> AppointmentType | None:
+    """DEFAULT_ACCESS_TYPE if active, else the first active type by name; None if none is."""
+    active = AppointmentType.objects.filter(is_active=True)
+    return active.filter(code=DEFAULT_ACCESS_TYPE).first() or active.order_by("name", "id").first()
+
+
+@dataclass(frozen=True)
+class TierAccess:
+    """One tier's line of the access report: the third-next-available slot per active surgeon
+    and location that has one scheduled (id, name, measure), and the period's bookings inside
+    and outside the tier's window."""
+
+    tier: UrgencyTier
+    surgeons: list[tuple[int, str, ThirdNextAvailable]]
+    locations: list[tuple[int, str, ThirdNextAvailable]]
+    bookings_inside_window: int
+    bookings_outside_window: int
+
+
+def access_report(
+    *,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    end: dt.datetime,
+    location_dates: tuple[dt.date, dt.date] | None = None,
+    now: dt.datetime | None = None,
+) -> list[TierAccess]:
+    """Per tier, most urgent first: how long its patients wait now (third-next-available for
+    `appointment_type`) and how often bookings in [start, end) (or, with `location_dates`, on
+    those local dates) missed its window."""
+    now = _now(now)
+    bookings = bookings_by_window(start=start, end=end, location_dates=location_dates)
+    surgeons = {surgeon.id: str(surgeon) for surgeon in Surgeon.objects.filter(is_active=True)}
+    locations = dict(Location.objects.filter(is_active=True).values_list("id", "name"))
+    report = []
+    for tier in UrgencyTier.objects.order_by("-rank"):
+        by_surgeon, by_location = third_next_available(appointment_type=appointment_type, tier=tier, now=now)
+        inside, outside = bookings.get(tier.id, (0, 0))
+        report.append(
+            TierAccess(
+                tier=tier,
+                surgeons=[
+                    (id_, name, by_surgeon[id_]) for id_, name in surgeons.items() if id_ in by_surgeon
+                ],
+                locations=[
+                    (id_, name, by_location[id_]) for id_, name in locations.items() if id_ in by_location
+                ],
+                bookings_inside_window=inside,
+                bookings_outside_window=outside,
+            )
+        )
+    return report

@@ -13,15 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking.apis.slots import RangeSerializer, instants
-from booking.selectors import ThirdNextAvailable, bookings_by_window, third_next_available
-from locations.models import Location
+from booking.selectors import DEFAULT_ACCESS_TYPE, ThirdNextAvailable, access_report, access_type_default
 from practice.errors import InvalidInput
 from practice.fields import CodeRelatedField
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType
 from practice.permissions import IsScheduler
-
-# The type the access measure is taken with unless the request names one.
-DEFAULT_ACCESS_TYPE = "new-consultation"
 
 
 class AccessReportParamsSerializer(RangeSerializer):
@@ -96,53 +92,43 @@ class AccessReportApi(APIView):
         params = AccessReportParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        appointment_type = data.get("appointment_type") or _default_type()
+        appointment_type = data.get("appointment_type") or access_type_default()
+        if appointment_type is None:
+            raise InvalidInput.for_field(
+                "appointment_type", "No active appointment type to measure access with."
+            )
         now = timezone.now()
         start, end = instants(data["start"], data["end"])
         dates_only = not isinstance(data["start"], dt.datetime)
-        bookings = bookings_by_window(
-            start=start, end=end, location_dates=(data["start"], data["end"]) if dates_only else None
+        report = access_report(
+            appointment_type=appointment_type,
+            start=start,
+            end=end,
+            location_dates=(data["start"], data["end"]) if dates_only else None,
+            now=now,
         )
-        surgeons = {surgeon.id: str(surgeon) for surgeon in Surgeon.objects.filter(is_active=True)}
-        locations = dict(Location.objects.filter(is_active=True).values_list("id", "name"))
-        tiers = []
-        for tier in UrgencyTier.objects.order_by("-rank"):
-            by_surgeon, by_location = third_next_available(
-                appointment_type=appointment_type, tier=tier, now=now
-            )
-            inside, outside = bookings.get(tier.id, (0, 0))
-            tiers.append(
-                {
-                    "tier": tier.code,
-                    "max_wait_days": tier.max_wait_days,
-                    "surgeons": [
-                        {"surgeon": surgeon_id, "name": name, **_measure(by_surgeon[surgeon_id])}
-                        for surgeon_id, name in surgeons.items()
-                        if surgeon_id in by_surgeon
-                    ],
-                    "locations": [
-                        {"location": location_id, "name": name, **_measure(by_location[location_id])}
-                        for location_id, name in locations.items()
-                        if location_id in by_location
-                    ],
-                    "bookings_inside_window": inside,
-                    "bookings_outside_window": outside,
-                }
-            )
         return Response(
             {
                 "generated_at": now.isoformat(),
                 "start": data["start"].isoformat(),
                 "end": data["end"].isoformat(),
                 "appointment_type": appointment_type.code,
-                "tiers": tiers,
+                "tiers": [
+                    {
+                        "tier": line.tier.code,
+                        "max_wait_days": line.tier.max_wait_days,
+                        "surgeons": [
+                            {"surgeon": id_, "name": name, **_measure(measure)}
+                            for id_, name, measure in line.surgeons
+                        ],
+                        "locations": [
+                            {"location": id_, "name": name, **_measure(measure)}
+                            for id_, name, measure in line.locations
+                        ],
+                        "bookings_inside_window": line.bookings_inside_window,
+                        "bookings_outside_window": line.bookings_outside_window,
+                    }
+                    for line in report
+                ],
             }
         )
-
-
-def _default_type() -> AppointmentType:
-    active = AppointmentType.objects.filter(is_active=True)
-    found = active.filter(code=DEFAULT_ACCESS_TYPE).first() or active.order_by("name", "id").first()
-    if found is None:
-        raise InvalidInput.for_field("appointment_type", "No active appointment type to measure access with.")
-    return found

@@ -15,8 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking.availability import Slot, zone
-from booking.selectors import slots_earliest, slots_free, tier_window_end
+from booking.selectors import SlotsInWindow, slots_earliest, slots_free, slots_in_window
 from booking.serializers import SlotSerializer, slots_data
 from locations.models import Location
 from practice.fields import MAX_YEAR, MIN_YEAR, AwareDateTimeField, CodeRelatedField, unspace_offset
@@ -195,45 +194,25 @@ class SlotEarliestApi(APIView):
             limit=data["limit"],
             now=now,
         )
-        return Response(earliest_answer(tier=tier, slots=slots, location=data.get("location"), now=now))
+        judged = slots_in_window(tier=tier, slots=slots, location=data.get("location"), now=now)
+        return Response(earliest_answer(tier=tier, judged=judged))
 
 
-def earliest_answer(
-    *, tier: UrgencyTier, slots: list[Slot], location: Location | None, now: dt.datetime
-) -> dict[str, Any]:
-    """The earliest-slots answer: each slot judged against its own location's window. The
-    headline window is the searched location's, else the earliest slot's location's, else (no
-    slot at all) the latest of the active locations'."""
-    zones = {slot.location_id: slot.timezone for slot in slots}
-    if location is not None:
-        headline = location.timezone
-    elif slots:
-        headline = slots[0].timezone
-    else:
-        candidates = (
-            Location.objects.filter(is_active=True).order_by().values_list("timezone", flat=True).distinct()
-        )
-        headline = max(
-            set(candidates) or {"UTC"}, key=lambda name: tier_window_end(tier=tier, timezone=name, now=now)
-        )
-    ends = {
-        location_id: tier_window_end(tier=tier, timezone=name, now=now) for location_id, name in zones.items()
-    }
-    window_ends = tier_window_end(tier=tier, timezone=headline, now=now).astimezone(zone(headline))
+def earliest_answer(*, tier: UrgencyTier, judged: SlotsInWindow) -> dict[str, Any]:
     rendered = [
-        {**data, "within_window": slot.start < ends[slot.location_id]}
-        for slot, data in zip(slots, slots_data(slots), strict=True)
+        {**data, "within_window": within}
+        for data, within in zip(slots_data(judged.slots), judged.within, strict=True)
     ]
-    within = any(item["within_window"] for item in rendered)
+    within = any(judged.within)
     if within:
         message = f"Slots inside the {tier.code} window."
-    elif slots:
+    elif judged.slots:
         message = f"No slot inside the {tier.code} window; the earliest after it are listed."
     else:
         message = "No slot found in the next year."
     return {
         "tier": tier.code,
-        "window_ends": window_ends.isoformat(),
+        "window_ends": judged.window_ends.isoformat(),
         "within_window": within,
         "message": message,
         "slots": rendered,
