@@ -32,7 +32,7 @@ from locations.models import Location
 from notifications import services as notifications
 from practice.clock import practice_today
 from practice.db import insert_with_history
-from practice.errors import Conflict, DomainError, InvalidInput
+from practice.errors import ConcurrentChange, Conflict, DomainError, InvalidInput
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 
 # Cancelling closer to the start than this is a late cancellation (the practice reports on it).
@@ -216,7 +216,17 @@ def _refusal(
         )
     if PATIENT_CONSTRAINT in str(error):
         return PatientUnavailable(fields={"patient": [PatientUnavailable.default_message]})
-    return Conflict("A concurrent change got in the way; nothing was saved. Try again.")
+    return ConcurrentChange()
+
+
+def _deferred_checks_now(*, nested: bool) -> None:
+    """Run the foreign-key checks PostgreSQL defers to commit now, when the caller's transaction
+    (an Idempotency-Key's) will commit later: a patient or surgeon deleted meanwhile is then
+    refused here, as a 409, instead of after the response was built. Outermost, the commit at
+    the end of our own block checks them, at no extra cost."""
+    if nested and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _patient_is_busy(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> bool:
@@ -348,6 +358,7 @@ def appointment_book(
     window unless `window_override_reason` is given; and any overlap for the surgeon or patient.
     """
     now = now or timezone.now()
+    nested = connection.in_atomic_block
     try:
         with transaction.atomic():
             appointment = _book(
@@ -363,6 +374,7 @@ def appointment_book(
                 now=now,
             )
             notifications.appointment_booked(appointment=appointment)
+            _deferred_checks_now(nested=nested)
     except IntegrityError as error:
         raise _refusal(
             error,
@@ -486,6 +498,7 @@ def appointment_reschedule(
     tier's window still counts from the first booking of the chain.
     """
     now = now or timezone.now()
+    nested = connection.in_atomic_block
     try:
         with transaction.atomic():
             # Everything the new booking carries over comes with the lock: one query, not six.
@@ -514,6 +527,7 @@ def appointment_reschedule(
             notifications.appointment_rescheduled(old=old, new=new)
             if old.start > now:
                 notifications.slot_freed(appointment=old)
+            _deferred_checks_now(nested=nested)
     except IntegrityError as error:
         raise _refusal(
             error,

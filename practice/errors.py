@@ -55,6 +55,13 @@ class Conflict(DomainError):
     default_message = "The request conflicts with the current state."
 
 
+class ConcurrentChange(Conflict):
+    """Another request changed a row this one relied on; nothing was saved. Unlike other
+    refusals, it is not kept for an Idempotency-Key's replay: the same retry may well succeed."""
+
+    default_message = "A concurrent change got in the way; nothing was saved. Try again."
+
+
 def error_body(
     code: str, message: str, fields: dict[str, list[str]] | None = None, **extra: Any
 ) -> dict[str, Any]:

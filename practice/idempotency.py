@@ -6,8 +6,8 @@ the write lock (SQLite's IMMEDIATE transaction), then finds the stored response 
 the first rolled back, the second simply acts. So two concurrent requests never both act, and a
 crash mid-request leaves no half-claimed key behind.
 
-Responses below 500 are stored and replayed (a 409 stays a 409); a 5xx is rolled back with the
-work, so the client may retry. Keys are per user and live `IDEMPOTENCY_KEY_TTL`.
+Responses below 500 are stored and replayed (a 409 stays a 409); a 5xx, or a 409 for a
+concurrent change (ConcurrentChange), is rolled back with the work, so the client may retry. Keys are per user and live `IDEMPOTENCY_KEY_TTL`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from practice.errors import DomainError, InvalidInput
+from practice.errors import ConcurrentChange, DomainError, InvalidInput
 from practice.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -102,24 +102,32 @@ def idempotent(method: ViewMethod) -> ViewMethod:
         key = key.strip()
         if not key or len(key) > MAX_KEY_LENGTH:
             raise InvalidInput.for_field(HEADER, f"Use 1 to {MAX_KEY_LENGTH} characters.")
-        with transaction.atomic():
-            existing = _claim(user=request.user, key=key, fingerprint=request_fingerprint(request))
-            if existing is not None:
-                return Response(
-                    existing.response_body,
-                    status=existing.response_status or status.HTTP_200_OK,
-                    headers={REPLAYED_HEADER: "true"},
-                )
-            try:
-                with transaction.atomic():
-                    response = method(view, request, *args, **kwargs)
-            except Exception as error:  # noqa: BLE001 (rendered in the one error shape, as DRF would)
-                response = view.handle_exception(error)
-            if response.status_code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
-                transaction.set_rollback(True)
+        try:
+            with transaction.atomic():
+                existing = _claim(user=request.user, key=key, fingerprint=request_fingerprint(request))
+                if existing is not None:
+                    return Response(
+                        existing.response_body,
+                        status=existing.response_status or status.HTTP_200_OK,
+                        headers={REPLAYED_HEADER: "true"},
+                    )
+                try:
+                    with transaction.atomic():
+                        response = method(view, request, *args, **kwargs)
+                except Exception as error:  # noqa: BLE001 (rendered in the one error shape, as DRF would)
+                    response = view.handle_exception(error)
+                    if isinstance(error, ConcurrentChange):
+                        transaction.set_rollback(True)  # not kept: a retry with this key acts afresh
+                        return response
+                if response.status_code >= status.HTTP_500_INTERNAL_SERVER_ERROR:
+                    transaction.set_rollback(True)
+                    return response
+                _store(user=request.user, key=key, response=response)
                 return response
-            _store(user=request.user, key=key, response=response)
-            return response
+        except IntegrityError:
+            # A check deferred to commit failed (a row the work refers to was deleted meanwhile):
+            # the work and the key rolled back together, so a retry acts afresh.
+            return view.handle_exception(ConcurrentChange())
 
     return cast(ViewMethod, wrapper)
 

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from booking.models import ACTIVE_STATUSES, Appointment
 from booking.services import PatientUnavailable, SlotUnavailable
+from practice.models import IdempotencyKey
 from tests.factories import (
     AppointmentTypeFactory,
     BlockFactory,
@@ -130,3 +131,61 @@ def test_racing_cancel_and_reschedule_leave_one_consistent_outcome(
     assert Appointment.objects.filter(patient=bookable.patient, status__in=ACTIVE_STATUSES).count() == (
         1 if responses[1].status_code == 201 else 0
     )
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"HTTP_IDEMPOTENCY_KEY": "book-deleted"}], ids=["no key", "with a key"]
+)
+def test_a_patient_deleted_while_being_booked_is_a_409_and_saves_nothing(
+    bookable: BookablePractice, monkeypatch: pytest.MonkeyPatch, headers: dict[str, str]
+) -> None:
+    """Another scheduler deletes the patient between the booking's insert and its commit; the
+    database refuses the visit at commit, which must reach the client as a 409, never a 500."""
+    from notifications import services as notifications
+
+    booked = notifications.appointment_booked
+
+    def deleted_meanwhile(*, appointment: Appointment) -> None:
+        booked(appointment=appointment)
+        with connection.cursor() as cursor:  # what the other scheduler's committed DELETE leaves
+            cursor.execute("DELETE FROM booking_patient WHERE id = %s", [appointment.patient_id])
+
+    monkeypatch.setattr(notifications, "appointment_booked", deleted_meanwhile)
+    client = APIClient()
+    client.force_authenticate(SchedulerFactory())
+    response = client.post("/api/v1/appointments/", booking(bookable, bookable.at(9)), **headers)
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "conflict"
+    assert not Appointment.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+
+
+def test_any_keyed_request_whose_commit_is_refused_is_a_409_and_keeps_no_key(
+    bookable: BookablePractice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Idempotency-Key's transaction commits after the view: a reference checked at commit
+    (here a waitlist entry's patient, deleted meanwhile) must still give a 409, and a retry acts."""
+    from booking.apis import waitlist
+
+    create = waitlist.waitlist_entry_create
+
+    def deleted_meanwhile(**data: Any) -> Any:
+        entry = create(**data)
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM booking_patient WHERE id = %s", [entry.patient_id])
+        return entry
+
+    monkeypatch.setattr(waitlist, "waitlist_entry_create", deleted_meanwhile)
+    client = APIClient()
+    client.force_authenticate(SchedulerFactory())
+    body = {
+        "patient": bookable.patient.id,
+        "tier": "standard",
+        "appointment_type": bookable.visit.code,
+        "earliest_date": "2027-03-08",
+        "latest_date": "2027-03-20",
+    }
+    response = client.post("/api/v1/waitlist/", body, HTTP_IDEMPOTENCY_KEY="wait-deleted")
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "conflict"
+    assert not IdempotencyKey.objects.exists()
