@@ -36,6 +36,7 @@ from locations.serializers import (
     HoursIntervalSerializer,
     HoursReplaceOutputSerializer,
     LocationSerializer,
+    LocationWithConflictsSerializer,
     TimeOffSerializer,
     TimeOffWithConflictsSerializer,
 )
@@ -58,12 +59,25 @@ from practice.models import Surgeon
 from practice.permissions import SchedulerReadsAdministratorWrites
 
 
-@extend_schema_view(destroy=destroy_refused_while_in_use("location"))
+@extend_schema_view(
+    destroy=destroy_refused_while_in_use("location"),
+    update=extend_schema(responses={200: LocationWithConflictsSerializer}),
+    partial_update=extend_schema(responses={200: LocationWithConflictsSerializer}),
+)
 @extend_schema(tags=["locations"])
 class LocationViewSet(ServiceViewSet):
     serializer_class = LocationSerializer
     filterset_class = LocationFilter
     queryset = location_list()
+
+    def response_data(self, instance: Location) -> Any:
+        """A change (a new zone moves every local time) answers with the visits it left outside
+        availability, as the writes under a location do."""
+        data = super().response_data(instance)
+        if self.action in ("update", "partial_update"):
+            conflicts = appointment_conflicts(location_id=instance.pk)
+            data = {**data, "conflicts": AppointmentConflictSerializer(conflicts, many=True).data}
+        return data
 
     def service_create(self, data: dict[str, Any]) -> Location:
         return location_create(**data)

@@ -95,6 +95,17 @@ class HoursReplaceOutputSerializer(serializers.Serializer):
     conflicts = AppointmentConflictSerializer(many=True, help_text=_CONFLICTS_HELP)
 
 
+class LocationWithConflictsSerializer(LocationSerializer):
+    conflicts = AppointmentConflictSerializer(
+        many=True,
+        read_only=True,
+        help_text=_CONFLICTS_HELP + " A new zone moves every local time; deactivating makes all inactive.",
+    )
+
+    class Meta(LocationSerializer.Meta):
+        fields = [*LocationSerializer.Meta.fields, "conflicts"]
+
+
 class ClosureWithConflictsSerializer(ClosureSerializer):
     conflicts = AppointmentConflictSerializer(many=True, read_only=True, help_text=_CONFLICTS_HELP)
 

@@ -11,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from booking.selectors import appointment_conflicts
+from booking.serializers import AppointmentConflictSerializer
 from practice.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_KEY_PARAMETER
 from practice.idempotency import idempotent
 from practice.models import AppointmentType, Surgeon, UrgencyTier
@@ -176,12 +178,37 @@ class SurgeonSerializer(serializers.ModelSerializer):
         fields = ["id", "first_name", "last_name", "display_name", "specialties", "is_active"]
 
 
-@extend_schema_view(destroy=destroy_refused_while_in_use("surgeon"))
+class SurgeonWithConflictsSerializer(SurgeonSerializer):
+    conflicts = AppointmentConflictSerializer(
+        many=True,
+        read_only=True,
+        help_text="Booked future visits of the surgeon now outside availability (deactivating makes "
+        "them all inactive); nothing is cancelled. GET /api/v1/conflicts/ lists them all.",
+    )
+
+    class Meta(SurgeonSerializer.Meta):
+        fields = [*SurgeonSerializer.Meta.fields, "conflicts"]
+
+
+@extend_schema_view(
+    destroy=destroy_refused_while_in_use("surgeon"),
+    update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
+    partial_update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
+)
 @extend_schema(tags=["surgeons"])
 class SurgeonViewSet(ServiceViewSet):
     serializer_class = SurgeonSerializer
     filterset_class = SurgeonFilter
     queryset = surgeon_list()
+
+    def response_data(self, instance: Surgeon) -> Any:
+        """A change (deactivating) answers with the visits it left outside availability, as the
+        writes under a surgeon do."""
+        data = super().response_data(instance)
+        if self.action in ("update", "partial_update"):
+            conflicts = appointment_conflicts(surgeon_id=instance.pk)
+            data = {**data, "conflicts": AppointmentConflictSerializer(conflicts, many=True).data}
+        return data
 
     def service_create(self, data: dict[str, Any]) -> Surgeon:
         return surgeon_create(**data)

@@ -81,3 +81,29 @@ def test_shortening_the_block_of_a_visit_lists_it(admin_client_api: APIClient, b
     )
     assert response.status_code == 200
     assert _conflicts(response.json()) == [(booked.pk, "outside_blocks")]
+
+
+def test_moving_a_location_to_another_zone_lists_the_visits_now_outside_its_hours(
+    admin_client_api: APIClient, booked: Appointment
+) -> None:
+    # 15:00 UTC is 9:00 or 10:00 in Chicago; in Tokyo it is midnight: closed.
+    response = admin_client_api.patch(f"/api/v1/locations/{booked.location_id}/", {"timezone": "Asia/Tokyo"})
+    assert response.status_code == 200, response.json()
+    assert response.json()["timezone"] == "Asia/Tokyo"
+    assert _conflicts(response.json()) == [(booked.pk, "outside_hours")]
+    booked.refresh_from_db()
+    assert booked.status == AppointmentStatus.BOOKED
+
+
+def test_renaming_a_location_lists_no_conflict(admin_client_api: APIClient, booked: Appointment) -> None:
+    response = admin_client_api.patch(f"/api/v1/locations/{booked.location_id}/", {"name": "Lakeview"})
+    assert response.status_code == 200
+    assert response.json()["conflicts"] == []
+
+
+def test_deactivating_a_surgeon_lists_their_visits_as_inactive(
+    admin_client_api: APIClient, booked: Appointment
+) -> None:
+    response = admin_client_api.patch(f"/api/v1/surgeons/{booked.surgeon_id}/", {"is_active": False})
+    assert response.status_code == 200, response.json()
+    assert _conflicts(response.json()) == [(booked.pk, "inactive")]
