@@ -7,6 +7,7 @@ and every DRF and Django exception alike. Tests import the codes instead of repe
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -68,6 +69,22 @@ def error_body(
     return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
 
 
+# A NUL and lone surrogates: valid in a Python string, refused by PostgreSQL's JSON and text.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """`value` with every string freed of NUL bytes and lone surrogates (each becomes U+FFFD).
+    Error messages echo bad input; an Idempotency-Key stores the answer in a JSON column."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
+    return value
+
+
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """DRF error details, nested or listed, as {"field.sub": ["message", ...]}."""
     fields: dict[str, list[str]] = {}
@@ -105,7 +122,8 @@ def _first_code(detail: Any) -> str | None:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code)
+        body = error_body(exc.code, exc.message, exc.fields, **exc.extra)
+        return Response(storable(body), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(fields)
@@ -129,7 +147,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body = error_body("permission_denied", "You do not have permission to do this.")
     else:  # pragma: no cover - exception_handler only answers for the cases above
         body = error_body("error", str(exc))
-    response.data = body
+    response.data = storable(body)
     return response
 
 

@@ -29,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from practice.errors import ConcurrentChange, DomainError, InvalidInput
+from practice.errors import ConcurrentChange, DomainError, InvalidInput, storable
 from practice.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -82,7 +82,7 @@ def _claim(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey | None:
 
 
 def _store(*, user: Any, key: str, response: Response) -> None:
-    body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+    body = storable(json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)))
     IdempotencyKey.objects.filter(user=user, key=key).update(
         response_status=response.status_code, response_body=body
     )

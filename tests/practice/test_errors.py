@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -62,3 +64,27 @@ def test_an_error_log_line_never_carries_the_query_string() -> None:
     line = JsonFormatter().format(record)
     assert "3125550199" not in line
     assert json.loads(line)["status_code"] == 500
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/v1/patients/"])
+def test_json_nested_too_deeply_is_a_400_not_a_500(scheduler_client: APIClient, path: str) -> None:
+    response = scheduler_client.post(path, "[" * 5000, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "parse_error"
+
+
+@pytest.mark.parametrize("bad", ["\u0000", "\ud800"], ids=["a NUL byte", "a lone surrogate"])
+def test_a_keyed_request_whose_error_echoes_an_unstorable_character_is_a_400_and_replays(
+    scheduler_client: APIClient, bad: str
+) -> None:
+    """Choice errors repeat the value sent; the key's stored answer must hold it too."""
+    body = json.dumps({"status": bad}).encode()  # the escape, as a client would send it
+    first = scheduler_client.post(
+        "/api/v1/waitlist/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="odd"
+    )
+    again = scheduler_client.post(
+        "/api/v1/waitlist/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="odd"
+    )
+    assert first.status_code == 400, first.content
+    assert "status" in first.json()["error"]["fields"]
+    assert (again.status_code, again.json()) == (400, first.json())
