@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
@@ -13,6 +14,30 @@ from practice.fields import AwareDateTimeField, CodeRelatedField
 from practice.models import UrgencyTier
 
 WALL_CLOCK = "%H:%M"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "08:00",
+        "description": "Local wall-clock time at the location, HH:MM (seconds allowed on input).",
+    }
+)
+class WallClockField(serializers.TimeField):
+    """A local wall-clock time, answered as HH:MM. It has no offset: the location's zone applies,
+    so "08:00+05:00" is refused rather than silently read as 08:00."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=WALL_CLOCK, **kwargs)
+
+    def to_internal_value(self, value: Any) -> Any:
+        # Django's parser drops an offset without a word; a wall-clock time has none to drop.
+        if isinstance(value, str) and any(mark in value for mark in "+-Zz"):
+            raise serializers.ValidationError(
+                "Give a local time without an offset; the location's zone applies."
+            )
+        return super().to_internal_value(value)
 
 
 class LocationSerializer(serializers.ModelSerializer):
@@ -26,8 +51,8 @@ class LocationSerializer(serializers.ModelSerializer):
 
 
 class HoursIntervalSerializer(serializers.ModelSerializer):
-    opens = serializers.TimeField(format=WALL_CLOCK)
-    closes = serializers.TimeField(format=WALL_CLOCK)
+    opens = WallClockField()
+    closes = WallClockField()
 
     class Meta:
         model = OpeningHours
@@ -35,8 +60,8 @@ class HoursIntervalSerializer(serializers.ModelSerializer):
 
 
 class ClosureSerializer(serializers.ModelSerializer):
-    start_time = serializers.TimeField(format=WALL_CLOCK, required=False, allow_null=True)
-    end_time = serializers.TimeField(format=WALL_CLOCK, required=False, allow_null=True)
+    start_time = WallClockField(required=False, allow_null=True)
+    end_time = WallClockField(required=False, allow_null=True)
 
     class Meta:
         model = Closure
@@ -45,8 +70,8 @@ class ClosureSerializer(serializers.ModelSerializer):
 
 
 class BlockSerializer(serializers.ModelSerializer):
-    start = serializers.TimeField(format=WALL_CLOCK)
-    end = serializers.TimeField(format=WALL_CLOCK)
+    start = WallClockField()
+    end = WallClockField()
     reserved_for_tier = CodeRelatedField(
         slug_field="code",
         queryset=UrgencyTier.objects.all(),

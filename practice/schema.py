@@ -33,6 +33,7 @@ _DESCRIPTIONS = {
     "403": "Authenticated, but this role may not do this.",
     "404": "Not found.",
     "409": "Conflicts with the current state (a taken slot, a disallowed transition).",
+    "422": "This Idempotency-Key was already used with a different request.",
 }
 
 
@@ -43,11 +44,15 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             public_operation = not operation.get("security") or {} in operation["security"]
-            codes = ["400"] if method in {"post", "put", "patch"} else []
+            parameters = operation.get("parameters", [])
+            reads_query = any(parameter.get("in") == "query" for parameter in parameters)
+            codes = ["400"] if method in {"post", "put", "patch"} or reads_query else []
             if not public_operation:
                 codes += ["401", "403"]
             if "{" in path:
                 codes.append("404")
+            if any(parameter.get("name") == "Idempotency-Key" for parameter in parameters):
+                codes.append("422")
             for code in codes:
                 responses.setdefault(
                     code,

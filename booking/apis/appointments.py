@@ -75,10 +75,10 @@ class AppointmentOutputSerializer(serializers.ModelSerializer):
         slug_field="code", read_only=True
     )
     booked_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     rescheduled_to: serializers.PrimaryKeyRelatedField[Appointment] = serializers.PrimaryKeyRelatedField(
-        read_only=True
+        read_only=True, allow_null=True
     )
 
     class Meta:

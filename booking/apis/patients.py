@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
@@ -45,7 +45,12 @@ class PatientSerializer(serializers.ModelSerializer):
     partial_update=extend_schema(summary="Change some of a patient's details"),
     destroy=extend_schema(
         summary="Delete a patient entered by mistake (409 when they have appointments)",
-        responses={204: None},
+        responses={
+            204: None,
+            409: OpenApiResponse(
+                description="`patient_has_appointments`: visits or surgeries are on record for the patient."
+            ),
+        },
     ),
 )
 @extend_schema(tags=["patients"])
