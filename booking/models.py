@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
@@ -22,7 +23,8 @@ class Patient(models.Model):
     sms_consent = models.BooleanField(default=False)
     # Set by an inbound STOP (or Twilio error 21610), cleared by START.
     sms_opted_out_at = models.DateTimeField(null=True, blank=True)
-    record_number = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Unique whatever the case (see Meta): "mrn-42" is the same record as "MRN-42".
+    record_number = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (none is NULL: the unique index skips it)
     preferred_location = models.ForeignKey(
         Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -32,6 +34,10 @@ class Patient(models.Model):
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         indexes = [models.Index(fields=["last_name", "first_name"]), models.Index(fields=["phone"])]
+        constraints = [
+            # Upper, as Django's iexact compares on PostgreSQL: the search uses this index too.
+            models.UniqueConstraint(Upper("record_number"), name="patient_record_number_unique_any_case"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"

@@ -145,3 +145,14 @@ def test_a_patient_with_appointments_is_not_deleted(scheduler_client: APIClient)
 
 def test_an_unknown_patient_is_a_404(scheduler_client: APIClient) -> None:
     assert scheduler_client.get("/api/v1/patients/999999/").status_code == 404
+
+
+def test_a_record_number_differing_only_in_case_is_the_same_record(scheduler_client: APIClient) -> None:
+    PatientFactory(record_number="MRN-0042")
+    created = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "record_number": "mrn-0042"})
+    other = PatientFactory(record_number="MRN-0043")
+    changed = scheduler_client.patch(f"/api/v1/patients/{other.pk}/", {"record_number": "Mrn-0042"})
+    for response in (created, changed):
+        assert response.status_code == 400, response.json()
+        assert list(response.json()["error"]["fields"]) == ["record_number"]
+    assert Patient.objects.filter(record_number__iexact="mrn-0042").count() == 1
