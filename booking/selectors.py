@@ -552,8 +552,9 @@ def appointment_conflicts(
             reasons[visit_id] = reason
     if not reasons:
         return []
-    appointments = Appointment.objects.in_bulk(list(reasons))
-    # In the visits' order (start, id); a visit deleted meanwhile has nothing left to conflict.
+    # A visit cancelled or deleted between the two reads has nothing left to conflict.
+    appointments = Appointment.objects.filter(status__in=ACTIVE_STATUSES).in_bulk(list(reasons))
+    # In the visits' order (start, id).
     return [
         AppointmentConflict(appointment=appointments[visit_id], reason=reason)
         for visit_id, reason in reasons.items()

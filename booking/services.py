@@ -226,7 +226,9 @@ def _deferred_checks_now(*, nested: bool) -> None:
     the end of our own block checks them, at no extra cost."""
     if nested and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            # IMMEDIATE checks what is pending; DEFERRED (every constraint's default here) gives the
+            # rest of the caller's transaction back its deferral.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
 
 
 def _patient_is_busy(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> bool:

@@ -768,7 +768,8 @@ def _opt_out_set(*, patient: Patient, at: dt.datetime | None, reason: str) -> No
     history row each naming `reason`."""
     with transaction.atomic():
         changing = list(
-            Patient.objects.select_for_update()
+            # no_key: a lock that still lets bookings' foreign-key checks read the patient row.
+            Patient.objects.select_for_update(no_key=True)
             .filter(_same_phone(patient), sms_opted_out_at__isnull=at is not None)  # those it changes
             .order_by("pk")
         )

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from booking.models import ACTIVE_STATUSES, Appointment
+from booking.models import ACTIVE_STATUSES, Appointment, Patient
 from booking.services import PatientUnavailable, SlotUnavailable
 from practice.models import IdempotencyKey
 from tests.factories import (
@@ -189,3 +189,75 @@ def test_any_keyed_request_whose_commit_is_refused_is_a_409_and_keeps_no_key(
     assert response.status_code == 409, response.content
     assert response.json()["error"]["code"] == "conflict"
     assert not IdempotencyKey.objects.exists()
+
+
+def _book_in_process(practice: BookablePractice, patient: Any, hour: int) -> Appointment:
+    from booking.services import appointment_book
+    from practice.models import UrgencyTier
+
+    return appointment_book(
+        patient=patient,
+        surgeon=practice.surgeon,
+        location=practice.location,
+        appointment_type=practice.visit,
+        tier=UrgencyTier.objects.get(code="standard"),
+        start=practice.at(hour),
+    )
+
+
+def test_a_booking_inside_a_larger_transaction_leaves_its_checks_deferred(bookable: BookablePractice) -> None:
+    """The booking checks its own references early; what the caller writes afterwards keeps the
+    usual check at commit."""
+    from django.db import IntegrityError, transaction
+
+    first = _book_in_process(bookable, bookable.patient, 9)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _book_in_process(bookable, PatientFactory(), 10)
+        with connection.cursor() as cursor:  # a reference left dangling until the end: allowed
+            cursor.execute("UPDATE booking_appointment SET patient_id = 987654321 WHERE id = %s", [first.pk])
+        accepted = True
+    assert accepted  # the statement was accepted; the commit refused it
+
+
+def test_stop_from_a_family_phone_does_not_deadlock_with_a_booking_of_a_family_member(
+    bookable: BookablePractice,
+) -> None:
+    import time
+
+    from django.db import DatabaseError, transaction
+
+    from notifications import services as notifications
+    from notifications.models import WorklistItem
+
+    sibling = PatientFactory(phone="+13125550177")  # the lower pk: STOP locks it first
+    booked = PatientFactory(phone="+13125550177")
+    booking_done, errors = threading.Event(), {}
+
+    def yes_reply() -> None:  # a waitlist YES: books, then writes for the sibling, one transaction
+        try:
+            with transaction.atomic():
+                _book_in_process(bookable, booked, 9)
+                booking_done.set()
+                time.sleep(1.0)
+                WorklistItem.objects.create(kind="reply", patient=sibling, summary="Taken")
+        except DatabaseError as error:
+            errors["yes"] = type(error).__name__
+        finally:
+            connection.close()
+
+    def stop() -> None:
+        try:
+            booking_done.wait(10)
+            notifications.patient_opt_out(patient=sibling)
+        except DatabaseError as error:
+            errors["stop"] = type(error).__name__
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=yes_reply), threading.Thread(target=stop)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == {}
+    assert Patient.objects.get(pk=sibling.pk).sms_opted_out_at is not None
