@@ -211,12 +211,14 @@ def test_a_booking_inside_a_larger_transaction_leaves_its_checks_deferred(bookab
     from django.db import IntegrityError, transaction
 
     first = _book_in_process(bookable, bookable.patient, 9)
+    statement_accepted = False
     with pytest.raises(IntegrityError), transaction.atomic():
         _book_in_process(bookable, PatientFactory(), 10)
-        with connection.cursor() as cursor:  # a reference left dangling until the end: allowed
+        with connection.cursor() as cursor:  # a reference left dangling until the end
             cursor.execute("UPDATE booking_appointment SET patient_id = 987654321 WHERE id = %s", [first.pk])
-        accepted = True
-    assert accepted  # the statement was accepted; the commit refused it
+        statement_accepted = True
+    assert statement_accepted, "checked at once: the booking left the transaction in IMMEDIATE mode"
+    assert Appointment.objects.get(pk=first.pk).patient_id == bookable.patient.pk  # the commit refused it
 
 
 def test_stop_from_a_family_phone_does_not_deadlock_with_a_booking_of_a_family_member(
