@@ -183,7 +183,7 @@ def main() -> None:
 
     from booking.models import Appointment, Patient
     from locations.models import Location
-    from notifications import services
+    from notifications import reactions, tasks
     from notifications.models import Message, MessageKind, MessageStatus
     from practice.models import AppointmentType, Surgeon, UrgencyTier
 
@@ -239,7 +239,7 @@ def main() -> None:
     redis = start_redis()
     worker: subprocess.Popen[bytes] | None = None
     try:
-        services._enqueue(batch_ids)
+        tasks.messages_enqueue(batch_ids)
         worker = start_worker()
         assert wait_until(lambda: len(FAKE.received) >= 1, timeout=60, interval=0.01), "nothing arrived"
         cpu_start, sent_start = cpu_seconds(worker.pid), len(FAKE.received)
@@ -263,11 +263,11 @@ def main() -> None:
                 appointment.save()
                 if n == MESSAGES:  # the first: its queries counted (which slows it), not timed
                     with CaptureQueriesContext(connection) as queries:
-                        services.appointment_booked(appointment=appointment)
+                        reactions.visit_booked(appointment=appointment)
                     hook_queries = len(queries.captured_queries)
                 else:
                     started = time.perf_counter()
-                    services.appointment_booked(appointment=appointment)
+                    reactions.visit_booked(appointment=appointment)
                     hook_seconds.append(time.perf_counter() - started)
                 confirmation = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
                 transaction.on_commit(lambda pk=confirmation.pk: committed.__setitem__(pk, time.time()))

@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from booking.models import Appointment, Patient, WaitlistEntry
+from booking.models import Appointment, Patient, VisitEvent, WaitlistEntry, WaitlistOffer
 from booking.services import patient_validate
 from practice.errors import InvalidInput
 
@@ -95,3 +95,29 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     search_fields = ["patient__last_name", "patient__first_name", "patient__record_number"]
     list_select_related = ["patient", "tier", "appointment_type", "surgeon", "location"]
     raw_id_fields = ["patient"]
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Rows written only by the services: the record of what happened."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WaitlistOffer)
+class WaitlistOfferAdmin(_ReadOnly):
+    list_display = ["id", "entry", "freed", "status", "booked", "created_at", "answered_at"]
+    list_filter = ["status"]
+
+
+@admin.register(VisitEvent)
+class VisitEventAdmin(_ReadOnly):
+    list_display = ["id", "kind", "appointment", "created_at", "handled_at"]
+    list_filter = ["kind", ("handled_at", admin.EmptyFieldListFilter)]
+    raw_id_fields = ["appointment"]

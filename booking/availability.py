@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
@@ -530,3 +530,35 @@ def conflict_reason(
 
 def _covers(intervals: Sequence[Interval], start: dt.datetime, end: dt.datetime) -> bool:
     return any(interval_start <= start and end <= interval_end for interval_start, interval_end in intervals)
+
+
+# --- Slots as the API shows them -----------------------------------------------------------------
+
+
+def slot_data(slot: Slot) -> dict[str, Any]:
+    """What booking.serializers.SlotSerializer renders, built directly: search answers hold thousands of slots."""
+    return slots_data([slot])[0]
+
+
+def slots_data(slots: Iterable[Slot]) -> list[dict[str, Any]]:
+    """slot_data for many slots. Surgeons share start times, so each instant is rendered in
+    each zone once."""
+    rendered: dict[tuple[dt.datetime, str], str] = {}
+
+    def local(instant: dt.datetime, timezone: str) -> str:
+        key = (instant, timezone)
+        text = rendered.get(key)
+        if text is None:
+            text = rendered[key] = instant.astimezone(zone(timezone)).isoformat()
+        return text
+
+    return [
+        {
+            "surgeon": slot.surgeon_id,
+            "location": slot.location_id,
+            "start": local(slot.start, slot.timezone),
+            "end": local(slot.end, slot.timezone),
+            "reserved_for_tier": slot.reserved_for_tier,
+        }
+        for slot in slots
+    ]

@@ -1,4 +1,5 @@
-"""Patients, their appointments, the waitlist, and surgeries with their follow-up windows."""
+"""Patients, their appointments, the waitlist and its offers, surgeries with their follow-up
+windows, and the events booking records for whoever reacts to them (notifications)."""
 
 from __future__ import annotations
 
@@ -163,6 +164,44 @@ class WaitlistEntry(models.Model):
         return f"{self.patient} waiting for {self.appointment_type} ({self.tier})"
 
 
+class WaitlistOfferStatus(models.TextChoices):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    GONE = "gone"
+
+
+class WaitlistOffer(models.Model):
+    """A freed slot offered to one waitlist patient; the first YES among its siblings wins."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    # The cancelled visit whose time is offered; the siblings of an offer share it.
+    freed = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="waitlist_offers")
+    status = models.CharField(
+        max_length=20, choices=WaitlistOfferStatus.choices, default=WaitlistOfferStatus.OPEN
+    )
+    booked = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # Made by notifications before offers became booking's (migration 0003 moved the model).
+        db_table = "notifications_waitlistoffer"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "freed"], name="waitlist_offer_once_per_slot"),
+            models.UniqueConstraint(
+                fields=["freed"],
+                condition=Q(status="accepted"),
+                name="waitlist_offer_one_winner_per_slot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer of slot {self.freed_id} to entry {self.entry_id} ({self.status})"
+
+
 class Surgery(models.Model):
     """A surgery on record; it starts the patient's post-operative follow-up plan."""
 
@@ -208,3 +247,38 @@ class FollowUpWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} follow-up ({self.opens_on} to {self.closes_on})"
+
+
+class VisitEventKind(models.TextChoices):
+    BOOKED = "booked"
+    RESCHEDULED = "rescheduled"  # the event's visit is the new one; payload["previous"] the old
+    CANCELLED = "cancelled"
+    # The visit was cancelled or moved and its slot offered to waitlist patients: payload["offers"].
+    SLOT_FREED = "slot_freed"
+    # A waitlist patient took the freed slot (the event's visit); payload["gone"]: the offers
+    # of the others, now gone.
+    SLOT_TAKEN = "slot_taken"
+
+
+class VisitEvent(models.Model):
+    """What happened to a visit, written in the transaction that did it (healthchecks' `Flip`).
+
+    Booking only records; whoever reacts (notifications' texts) claims each row once by a
+    conditional UPDATE of `handled_at`, in the transaction that writes its reaction. A lost
+    hand-off is a delay, never a loss: the sweep finds rows still unhandled.
+    """
+
+    kind = models.CharField(max_length=20, choices=VisitEventKind.choices)
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["created_at"], name="visit_event_unhandled", condition=Q(handled_at=None)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of appointment {self.appointment_id}"

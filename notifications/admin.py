@@ -11,8 +11,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from notifications import services
-from notifications.models import InboundMessage, Message, WaitlistOffer, WorklistItem
+from notifications.models import InboundMessage, Message, WorklistItem
+from notifications.worklist import worklist_item_resolve
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,12 +43,6 @@ class InboundMessageAdmin(ReadOnlyAdmin):
     list_select_related = ["patient"]
 
 
-@admin.register(WaitlistOffer)
-class WaitlistOfferAdmin(ReadOnlyAdmin):
-    list_display = ["id", "entry", "freed", "status", "booked", "created_at", "answered_at"]
-    list_filter = ["status"]
-
-
 @admin.register(WorklistItem)
 class WorklistItemAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "patient", "summary", "created_at", "resolved_at"]
@@ -59,4 +53,4 @@ class WorklistItemAdmin(ReadOnlyAdmin):
     @admin.action(description="Mark resolved")
     def resolve(self, request: HttpRequest, queryset: QuerySet[WorklistItem]) -> None:
         for item in queryset.filter(resolved_at__isnull=True):
-            services.worklist_item_resolve(item=item)
+            worklist_item_resolve(item=item)

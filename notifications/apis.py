@@ -15,8 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking.models import Appointment, FollowUpWindow, Patient, Surgery
-from notifications import selectors, services
+from booking.services import surgery_record
+from notifications import selectors
 from notifications.models import Message, MessageKind, MessageStatus, WorklistItem
+from notifications.worklist import worklist_item_resolve
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import Surgeon
 from practice.permissions import IsScheduler
@@ -112,7 +114,7 @@ class WorklistResolveApi(APIView):
     @extend_schema(request=None, responses={200: WorklistEntrySerializer}, tags=["sms"])
     def post(self, request: Request, pk: int) -> Response:
         item = get_object_or_404(WorklistItem.objects.select_related("patient", "message"), pk=pk)
-        item = services.worklist_item_resolve(item=item)
+        item = worklist_item_resolve(item=item)
         return Response(WorklistEntrySerializer(selectors.worklist_entry(item)).data)
 
 
@@ -186,7 +188,7 @@ class SurgeryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = SurgeryInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        surgery = services.surgery_record(**incoming.validated_data, recorded_by=request.user)  # type: ignore[arg-type]
+        surgery = surgery_record(**incoming.validated_data, recorded_by=request.user)  # type: ignore[arg-type]
         surgery = selectors.surgeries_list().get(pk=surgery.pk)
         return Response(SurgeryOutputSerializer(surgery).data, status=status.HTTP_201_CREATED)
 

@@ -1,4 +1,4 @@
-"""SMS messages (the outbox), inbound replies, waitlist offers and the scheduler worklist.
+"""SMS messages (the outbox), inbound replies and the scheduler worklist.
 
 A message row exists before the send and records its outcome after: the table is the audit
 trail. A unique `dedupe_key` per (cause, kind) makes a duplicate row impossible.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from booking.models import Appointment, FollowUpWindow, Patient, WaitlistEntry
+from booking.models import Appointment, FollowUpWindow, Patient, WaitlistOffer
 
 
 class MessageKind(models.TextChoices):
@@ -52,7 +52,7 @@ class Message(models.Model):
         FollowUpWindow, null=True, blank=True, on_delete=models.SET_NULL, related_name="sms_messages"
     )
     offer = models.ForeignKey(
-        "WaitlistOffer", null=True, blank=True, on_delete=models.SET_NULL, related_name="sms_messages"
+        WaitlistOffer, null=True, blank=True, on_delete=models.SET_NULL, related_name="sms_messages"
     )
     kind = models.CharField(max_length=20, choices=MessageKind.choices)
     dedupe_key = models.CharField(max_length=120, unique=True, help_text="One row per (cause, kind).")
@@ -86,42 +86,6 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to patient {self.patient_id} ({self.status})"
-
-
-class WaitlistOfferStatus(models.TextChoices):
-    OPEN = "open"
-    ACCEPTED = "accepted"
-    GONE = "gone"
-
-
-class WaitlistOffer(models.Model):
-    """A freed slot offered to one waitlist patient; the first YES among its siblings wins."""
-
-    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
-    # The cancelled visit whose time is offered; the siblings of an offer share it.
-    freed = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="waitlist_offers")
-    status = models.CharField(
-        max_length=20, choices=WaitlistOfferStatus.choices, default=WaitlistOfferStatus.OPEN
-    )
-    booked = models.ForeignKey(
-        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["entry", "freed"], name="waitlist_offer_once_per_slot"),
-            models.UniqueConstraint(
-                fields=["freed"],
-                condition=Q(status="accepted"),
-                name="waitlist_offer_one_winner_per_slot",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Offer of slot {self.freed_id} to entry {self.entry_id} ({self.status})"
 
 
 class ReplyIntent(models.TextChoices):

@@ -1,4 +1,4 @@
-"""A per-process thread that publishes outbox row ids, so a booking returns as soon as it commits.
+"""A per-process thread that publishes ids to the broker, so a booking returns as soon as it commits.
 
 Publishing to the broker costs a request about as much CPU as the booking's own queries. The
 request only hands the ids to this relay; its thread publishes them, one call per chunk of
@@ -43,7 +43,7 @@ class _State:
 class Relay:
     """Hands ids to `send` from a background thread, merging ids that wait together.
 
-    `send` publishes a list of ids (`notifications.services._enqueue`); it is passed in rather
+    `send` publishes a list of ids (`notifications.tasks.events_enqueue`); it is passed in rather
     than imported so this module stays free of the services it serves.
     """
 

@@ -19,7 +19,8 @@ from rest_framework.views import APIView
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from notifications import services
+from notifications.callbacks import message_status_record
+from notifications.inbound import inbound_receive
 from practice.errors import InvalidInput
 
 SIGNATURE_HEADER = "HTTP_X_TWILIO_SIGNATURE"
@@ -105,7 +106,7 @@ class TwilioInboundApi(APIView):
     def post(self, request: Request) -> HttpResponse:
         data = _form(request)
         required = _required(data, "MessageSid", "From")
-        reply = services.inbound_receive(
+        reply = inbound_receive(
             provider_sid=required["MessageSid"][:64],
             from_number=required["From"][:20],
             body=_optional(data, "Body"),
@@ -140,7 +141,7 @@ class TwilioStatusApi(APIView):
     def post(self, request: Request) -> HttpResponse:
         data = _form(request)
         required = _required(data, "MessageSid", "MessageStatus")
-        services.message_status_record(
+        message_status_record(
             provider_sid=required["MessageSid"][:64],
             status=required["MessageStatus"],
             error_code=_optional(data, "ErrorCode").strip(),

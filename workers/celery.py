@@ -35,7 +35,8 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     beat_schedule={
-        # Sends what the broker lost (an outage) and reconciles rows a dead worker left.
+        # Sends what the broker lost (an outage), reconciles rows a dead worker left, and hands
+        # on visit events whose hand-off was lost.
         "sms-sweep": {"task": "notifications.tasks.sweep", "schedule": 60.0},
         # Follow-ups run two years out: rows scanned by beat, never countdown tasks.
         "follow-up-scan": {"task": "notifications.tasks.scan_follow_ups", "schedule": crontab(minute="*/15")},
@@ -44,6 +45,8 @@ app.conf.update(
             "task": "practice.tasks.purge_idempotency_keys",
             "schedule": crontab(minute=7),
         },
+        # An offer of a freed slot lapses unanswered after SMS_WAITLIST_OFFER_HOURS.
+        "waitlist-offer-lapse": {"task": "booking.tasks.lapse_waitlist_offers", "schedule": 60.0},
         "waitlist-expiry": {
             "task": "booking.tasks.expire_waitlist_entries",
             "schedule": crontab(hour=5, minute=17),

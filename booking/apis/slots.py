@@ -15,8 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from booking.availability import slots_data
 from booking.selectors import SlotsInWindow, slots_earliest, slots_free, slots_in_window
-from booking.serializers import SlotSerializer, slots_data
+from booking.serializers import SlotSerializer
 from locations.models import Location
 from practice.fields import MAX_YEAR, MIN_YEAR, AwareDateTimeField, CodeRelatedField, unspace_offset
 from practice.models import AppointmentType, Surgeon, UrgencyTier

@@ -10,7 +10,6 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
-from booking import services
 from booking.models import Appointment, AppointmentStatus
 from booking.selectors import slots_free
 from booking.services import (
@@ -19,6 +18,7 @@ from booking.services import (
     PatientUnavailable,
     SlotUnavailable,
     appointment_book,
+    appointments,
 )
 from locations.models import Location
 from practice.models import Surgeon
@@ -120,7 +120,7 @@ def test_a_clash_the_slot_check_misses_is_refused_by_the_database_as_a_409(
         appointment_type=bookable.visit,
         start=bookable.at(9),
     )
-    monkeypatch.setattr(services, "slot_is_free", lambda **kwargs: True)
+    monkeypatch.setattr(appointments, "slot_is_free", lambda **kwargs: True)
     response = scheduler_client.post(
         "/api/v1/appointments/", booking(bookable, bookable.at(9, 15)), **headers
     )
@@ -137,7 +137,7 @@ def test_any_other_integrity_error_while_booking_is_a_409_not_a_500(
     def deleted_meanwhile(**kwargs: Any) -> None:
         raise IntegrityError('insert violates foreign key constraint "booking_appointment_patient_id_fk"')
 
-    monkeypatch.setattr(services.notifications, "appointment_booked", deleted_meanwhile)
+    monkeypatch.setattr(appointments, "event_record", deleted_meanwhile)
     response = scheduler_client.post("/api/v1/appointments/", booking(bookable, bookable.at(9)))
     assert response.status_code == 409
     assert not Appointment.objects.exists()

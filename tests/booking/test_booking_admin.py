@@ -47,7 +47,13 @@ def test_the_admin_refuses_a_date_of_birth_in_the_future_on_the_form(admin_site:
 def test_the_admin_lists_and_searches_patients_appointments_and_the_waitlist(admin_site: Client) -> None:
     appointment = AppointmentFactory(patient=PatientFactory(last_name="Lopez"))
     WaitlistEntryFactory(patient=appointment.patient)
-    for url in ["/admin/booking/patient/", "/admin/booking/appointment/", "/admin/booking/waitlistentry/"]:
+    for url in [
+        "/admin/booking/patient/",
+        "/admin/booking/appointment/",
+        "/admin/booking/waitlistentry/",
+        "/admin/booking/waitlistoffer/",
+        "/admin/booking/visitevent/",
+    ]:
         response = admin_site.get(url, {"q": "Lopez"})
         assert response.status_code == 200, url
         assert "Lopez" in response.content.decode()

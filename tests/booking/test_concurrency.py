@@ -141,16 +141,20 @@ def test_a_patient_deleted_while_being_booked_is_a_409_and_saves_nothing(
 ) -> None:
     """Another scheduler deletes the patient between the booking's insert and its commit; the
     database refuses the visit at commit, which must reach the client as a 409, never a 500."""
-    from notifications import services as notifications
+    from booking.services import appointments
 
-    booked = notifications.appointment_booked
+    recorded = appointments.event_record
 
-    def deleted_meanwhile(*, appointment: Appointment) -> None:
-        booked(appointment=appointment)
+    def deleted_meanwhile(**kwargs: Any) -> Any:
+        event = recorded(**kwargs)
         with connection.cursor() as cursor:  # what the other scheduler's committed DELETE leaves
-            cursor.execute("DELETE FROM booking_patient WHERE id = %s", [appointment.patient_id])
+            cursor.execute(
+                "DELETE FROM booking_patient WHERE id = (SELECT patient_id FROM booking_appointment WHERE id = %s)",
+                [kwargs["appointment_id"]],
+            )
+        return event
 
-    monkeypatch.setattr(notifications, "appointment_booked", deleted_meanwhile)
+    monkeypatch.setattr(appointments, "event_record", deleted_meanwhile)
     client = APIClient()
     client.force_authenticate(SchedulerFactory())
     response = client.post("/api/v1/appointments/", booking(bookable, bookable.at(9)), **headers)
@@ -228,7 +232,7 @@ def test_stop_from_a_family_phone_does_not_deadlock_with_a_booking_of_a_family_m
 
     from django.db import DatabaseError, transaction
 
-    from notifications import services as notifications
+    from notifications.consent import patient_opt_out
     from notifications.models import WorklistItem
 
     sibling = PatientFactory(phone="+13125550177")  # the lower pk: STOP locks it first
@@ -250,7 +254,7 @@ def test_stop_from_a_family_phone_does_not_deadlock_with_a_booking_of_a_family_m
     def stop() -> None:
         try:
             booking_done.wait(10)
-            notifications.patient_opt_out(patient=sibling)
+            patient_opt_out(patient=sibling)
         except DatabaseError as error:
             errors["stop"] = type(error).__name__
         finally:

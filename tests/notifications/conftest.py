@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.test import TestCase
 from rest_framework.test import APIClient
 from twilio.request_validator import RequestValidator
 
@@ -127,13 +128,15 @@ def book(
     patient: Patient | None = None,
     reason: str = "Suspected cauda equina",
 ) -> Appointment:
-    """Booking's own service: it calls the notifications hooks inside its transaction."""
-    return appointment_book(
-        patient=patient or PatientFactory(),
-        surgeon=surgeon,
-        location=location,
-        appointment_type=AppointmentTypeFactory(),
-        tier=tier("standard"),
-        start=start,
-        reason=reason,
-    )
+    """Booking's own service, as a request makes it: committed, so the booked event's texts are
+    written (and the due ones sent) after it, as a worker does."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return appointment_book(
+            patient=patient or PatientFactory(),
+            surgeon=surgeon,
+            location=location,
+            appointment_type=AppointmentTypeFactory(),
+            tier=tier("standard"),
+            start=start,
+            reason=reason,
+        )

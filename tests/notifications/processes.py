@@ -120,13 +120,13 @@ def worker_env(*, redis_url: str, fake: FakeTwilio, **extra: str) -> dict[str, s
 
 @contextmanager
 def celery_worker(
-    env: dict[str, str], *, pool: str = "threads", concurrency: int = 4
+    env: dict[str, str], *, pool: str = "threads", concurrency: int = 4, app: str = "workers.celery:app"
 ) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         [
             str(BIN / "celery"),
             "-A",
-            "workers.celery:app",
+            app,
             "worker",
             "-Q",
             "sms,default",

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from notifications import services
+from notifications import reactions
 from notifications.models import Message, WorklistItem
 from tests.factories import AppointmentFactory
 
@@ -22,18 +22,14 @@ def admin_site(administrator: User) -> Client:
     return client
 
 
-@pytest.mark.parametrize("model", ["message", "inboundmessage", "waitlistoffer", "worklistitem"])
+@pytest.mark.parametrize("model", ["message", "inboundmessage", "worklistitem"])
 def test_an_administrator_sees_each_list(admin_site: Client, model: str) -> None:
-    services.appointment_booked(
-        appointment=AppointmentFactory(start=dt.datetime(2099, 1, 5, 16, tzinfo=dt.UTC))
-    )
+    reactions.visit_booked(appointment=AppointmentFactory(start=dt.datetime(2099, 1, 5, 16, tzinfo=dt.UTC)))
     assert admin_site.get(f"/admin/notifications/{model}/").status_code == 200
 
 
 def test_a_message_cannot_be_changed_in_the_admin(admin_site: Client) -> None:
-    services.appointment_booked(
-        appointment=AppointmentFactory(start=dt.datetime(2099, 1, 5, 16, tzinfo=dt.UTC))
-    )
+    reactions.visit_booked(appointment=AppointmentFactory(start=dt.datetime(2099, 1, 5, 16, tzinfo=dt.UTC)))
     message = Message.objects.first()
     assert message is not None
     response = admin_site.post(f"/admin/notifications/message/{message.pk}/change/", {"body": "changed"})

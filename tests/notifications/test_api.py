@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
+from booking import services as booking_services
 from booking.models import FollowUpWindow, Surgery
-from notifications import services
+from notifications import callbacks, reactions, tasks
 from notifications.models import Message, MessageKind, MessageStatus, WorklistItem
 from tests.factories import AppointmentFactory, PatientFactory, SurgeonFactory
 from tests.notifications.conftest import MONDAY_MORNING, clinic, text_from
@@ -31,8 +32,8 @@ def monday() -> Any:
 
 def test_a_scheduler_lists_a_patients_messages(scheduler_client: APIClient) -> None:
     appointment = AppointmentFactory(start=VISIT)
-    services.appointment_booked(appointment=appointment)
-    services.appointment_booked(appointment=AppointmentFactory(start=VISIT + dt.timedelta(days=1)))
+    reactions.visit_booked(appointment=appointment)
+    reactions.visit_booked(appointment=AppointmentFactory(start=VISIT + dt.timedelta(days=1)))
     response = scheduler_client.get("/api/v1/messages/", {"patient": appointment.patient_id})
     assert response.status_code == 200
     assert response.json()["count"] == 3
@@ -41,7 +42,7 @@ def test_a_scheduler_lists_a_patients_messages(scheduler_client: APIClient) -> N
 
 def test_messages_filter_by_status_and_kind(scheduler_client: APIClient) -> None:
     appointment = AppointmentFactory(start=VISIT, patient=PatientFactory(sms_consent=False))
-    services.appointment_booked(appointment=appointment)
+    reactions.visit_booked(appointment=appointment)
     response = scheduler_client.get("/api/v1/messages/", {"status": "suppressed", "kind": "confirmation"})
     [row] = response.json()["results"]
     assert (row["appointment"], row["status"], row["suppressed_reason"]) == (
@@ -53,7 +54,7 @@ def test_messages_filter_by_status_and_kind(scheduler_client: APIClient) -> None
 
 def test_messages_filter_by_appointment(scheduler_client: APIClient) -> None:
     appointment = AppointmentFactory(start=VISIT)
-    services.appointment_booked(appointment=appointment)
+    reactions.visit_booked(appointment=appointment)
     response = scheduler_client.get("/api/v1/messages/", {"appointment": appointment.pk, "kind": "reminder"})
     assert response.json()["count"] == 2
 
@@ -74,14 +75,14 @@ def test_listing_messages_takes_a_fixed_number_of_queries(
     scheduler_client: APIClient, django_assert_max_num_queries: Any
 ) -> None:
     for day in range(10):
-        services.appointment_booked(appointment=AppointmentFactory(start=VISIT + dt.timedelta(days=day)))
+        reactions.visit_booked(appointment=AppointmentFactory(start=VISIT + dt.timedelta(days=day)))
     with django_assert_max_num_queries(6):
         response = scheduler_client.get("/api/v1/messages/")
     assert response.json()["count"] == 30
 
 
 def test_one_message_can_be_read(scheduler_client: APIClient) -> None:
-    services.appointment_booked(appointment=AppointmentFactory(start=VISIT))
+    reactions.visit_booked(appointment=AppointmentFactory(start=VISIT))
     message = Message.objects.get(kind=MessageKind.CONFIRMATION)
     response = scheduler_client.get(f"/api/v1/messages/{message.pk}/")
     assert response.json()["body"] == message.body
@@ -119,10 +120,10 @@ def test_the_worklist_shows_call_back_requests_and_failed_texts(
     scheduler_client: APIClient, anonymous_client: APIClient
 ) -> None:
     appointment = _fitting_visit()
-    services.appointment_booked(appointment=appointment)
+    reactions.visit_booked(appointment=appointment)
     text_from(anonymous_client, appointment.patient, "R")
     Message.objects.filter(kind=MessageKind.CONFIRMATION).update(status=MessageStatus.SENDING)
-    services.message_status_record(
+    callbacks.message_status_record(
         provider_sid="SMX",
         status="failed",
         error_code="30005",
@@ -272,7 +273,7 @@ def test_a_visit_booked_inside_a_window_fulfils_it(scheduler_client: APIClient) 
     patient = PatientFactory()
     _record(scheduler_client, patient=patient)
     appointment = AppointmentFactory(patient=patient, start=VISIT)
-    services.appointment_booked(appointment=appointment)
+    booking_services.follow_up_link(appointment=appointment)
     window = FollowUpWindow.objects.get(label="2w")
     assert window.appointment == appointment
     response = scheduler_client.get("/api/v1/follow-ups/", {"state": "booked"})
@@ -287,7 +288,7 @@ def test_a_no_show_reopens_its_follow_up_window_and_the_patient_is_reminded(
     patient = PatientFactory()
     _record(scheduler_client, patient=patient)
     appointment = AppointmentFactory(patient=patient, start=dt.datetime(2027, 3, 3, 16, 0, tzinfo=dt.UTC))
-    services.appointment_booked(appointment=appointment)
+    booking_services.follow_up_link(appointment=appointment)
     assert FollowUpWindow.objects.get(label="2w").appointment == appointment
     after_the_visit = dt.datetime(2027, 3, 3, 19, 0, tzinfo=dt.UTC)
     with time_machine.travel(after_the_visit, tick=False):
@@ -295,7 +296,7 @@ def test_a_no_show_reopens_its_follow_up_window_and_the_patient_is_reminded(
         response = scheduler_client.get("/api/v1/follow-ups/", {"patient": patient.pk})
         states = {w["label"]: w["state"] for w in response.json()["results"]}
         assert states["2w"] == "open"
-        assert services.follow_ups_scan() == 1
+        assert tasks.scan_follow_ups() == 1
     reminder = Message.objects.get(kind=MessageKind.FOLLOW_UP)
     assert reminder.patient_id == patient.pk
 

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 import time_machine
 
+from booking import services as booking_services
 from booking.models import FollowUpWindow, Patient
-from notifications import services
+from notifications import sending, tasks
 from notifications.models import Message, MessageKind, MessageStatus
 from notifications.transports import SentSms
 from tests.factories import AppointmentFactory, PatientFactory, SurgeonFactory
@@ -24,7 +25,7 @@ WINDOW_OPEN = dt.datetime(2027, 3, 1, 16, 0, tzinfo=dt.UTC)
 def patient() -> Patient:
     patient = PatientFactory()
     with time_machine.travel(dt.datetime(2027, 2, 15, 20, 0, tzinfo=dt.UTC), tick=False):
-        services.surgery_record(
+        booking_services.surgery_record(
             patient=patient, surgeon=SurgeonFactory(), performed_on=SURGERY_DAY, procedure="Laminectomy"
         )
     return patient
@@ -32,7 +33,7 @@ def patient() -> Patient:
 
 def _scan(at: dt.datetime) -> int:
     with time_machine.travel(at, tick=False):
-        return services.follow_ups_scan()
+        return tasks.scan_follow_ups()
 
 
 def test_an_open_window_with_no_visit_gets_a_time_to_book_text(
@@ -42,7 +43,7 @@ def test_an_open_window_with_no_visit_gets_a_time_to_book_text(
         time_machine.travel(WINDOW_OPEN, tick=False),
         django_capture_on_commit_callbacks(execute=True),  # type: ignore[operator]
     ):
-        assert services.follow_ups_scan() == 1
+        assert tasks.scan_follow_ups() == 1
     [sms] = outbox
     assert sms.to == str(patient.phone)
     assert "time to book your follow-up" in sms.body
@@ -74,7 +75,7 @@ def test_the_text_stops_at_the_limit(patient: Patient, settings: object) -> None
 def test_a_visit_inside_the_window_means_no_text(patient: Patient) -> None:
     appointment = AppointmentFactory(patient=patient, start=WINDOW_OPEN + dt.timedelta(days=2))
     with time_machine.travel(WINDOW_OPEN - dt.timedelta(days=3), tick=False):
-        services.appointment_booked(appointment=appointment)
+        booking_services.follow_up_link(appointment=appointment)
     assert _scan(WINDOW_OPEN) == 0
 
 
@@ -86,9 +87,9 @@ def test_a_visit_booked_after_the_text_was_queued_suppresses_it(
     message = Message.objects.get(kind=MessageKind.FOLLOW_UP)
     appointment = AppointmentFactory(patient=patient, start=WINDOW_OPEN + dt.timedelta(days=3))
     with time_machine.travel(dt.datetime(2027, 3, 2, 13, 30, tzinfo=dt.UTC), tick=False):
-        services.appointment_booked(appointment=appointment)
+        booking_services.follow_up_link(appointment=appointment)
     with time_machine.travel(dt.datetime(2027, 3, 2, 14, 1, tzinfo=dt.UTC), tick=False):
-        services.message_send(message_id=message.pk)
+        sending.message_send(message_id=message.pk)
     message.refresh_from_db()
     assert message.status == MessageStatus.SUPPRESSED
     assert outbox == []
@@ -114,9 +115,10 @@ def test_a_visit_moved_out_of_the_window_no_longer_fulfils_it(patient: Patient) 
     inside = AppointmentFactory(patient=patient, start=WINDOW_OPEN + dt.timedelta(days=2))
     outside = AppointmentFactory(patient=patient, start=WINDOW_OPEN + dt.timedelta(days=20))
     with time_machine.travel(WINDOW_OPEN - dt.timedelta(days=3), tick=False):
-        services.appointment_booked(appointment=inside)
+        booking_services.follow_up_link(appointment=inside)
         assert FollowUpWindow.objects.get(surgery__patient=patient, label="2w").appointment == inside
-        services.appointment_rescheduled(old=inside, new=outside)
+        booking_services.follow_up_unlink(appointment=inside)
+        booking_services.follow_up_link(appointment=outside)
     assert FollowUpWindow.objects.get(surgery__patient=patient, label="2w").appointment is None
     assert _scan(WINDOW_OPEN) == 1
 
@@ -125,6 +127,6 @@ def test_a_second_visit_in_the_same_span_does_not_take_a_fulfilled_window(patien
     first = AppointmentFactory(patient=patient, start=WINDOW_OPEN + dt.timedelta(days=1))
     second = AppointmentFactory(patient=patient, start=WINDOW_OPEN + dt.timedelta(days=2))
     with time_machine.travel(WINDOW_OPEN - dt.timedelta(days=3), tick=False):
-        services.appointment_booked(appointment=first)
-        services.appointment_booked(appointment=second)
+        booking_services.follow_up_link(appointment=first)
+        booking_services.follow_up_link(appointment=second)
     assert FollowUpWindow.objects.get(surgery__patient=patient, label="2w").appointment == first

@@ -11,7 +11,7 @@ import time_machine
 from django.db import connection
 
 from booking.services import SlotUnavailable, appointment_cancel, appointment_confirm, appointment_reschedule
-from notifications import services
+from notifications import reactions, sending, tasks
 from notifications.models import Message, MessageKind, MessageStatus, SuppressedReason
 from notifications.transports import SentSms
 from tests.factories import AppointmentFactory, PatientFactory
@@ -110,7 +110,7 @@ def test_a_reminder_is_sent_when_due_by_the_sweep(outbox: list[SentSms]) -> None
         location, surgeon = clinic()
         appointment = book(location=location, surgeon=surgeon, start=VISIT)
     with time_machine.travel(VISIT - dt.timedelta(days=3, minutes=-1), tick=False):
-        services.messages_sweep()
+        tasks.sweep()
     assert len([sms for sms in outbox if "reminder: your visit" in sms.body]) == 1
     reminders = Message.objects.filter(appointment=appointment, kind=MessageKind.REMINDER).order_by("due_at")
     assert [m.status for m in reminders] == [MessageStatus.QUEUED, MessageStatus.PENDING]
@@ -122,7 +122,7 @@ def test_a_reminder_for_a_cancelled_visit_is_never_sent(outbox: list[SentSms]) -
         appointment = book(location=location, surgeon=surgeon, start=VISIT)
         appointment_cancel(appointment=appointment, reason="Feeling better")
     with time_machine.travel(VISIT - dt.timedelta(hours=23), tick=False):
-        services.messages_sweep()
+        tasks.sweep()
     assert not [sms for sms in outbox if "reminder" in sms.body]
     reminders = Message.objects.filter(appointment=appointment, kind=MessageKind.REMINDER)
     assert {(m.status, m.suppressed_reason) for m in reminders} == {
@@ -164,8 +164,8 @@ def test_moving_a_visit_sends_a_notice_and_moves_its_reminders(
 @time_machine.travel(MONDAY_MORNING, tick=False)
 def test_the_hook_called_twice_writes_one_row_per_cause_and_kind() -> None:
     appointment = AppointmentFactory(start=VISIT)
-    services.appointment_booked(appointment=appointment)
-    services.appointment_booked(appointment=appointment)
+    reactions.visit_booked(appointment=appointment)
+    reactions.visit_booked(appointment=appointment)
     assert Message.objects.filter(appointment=appointment, kind=MessageKind.CONFIRMATION).count() == 1
     assert Message.objects.filter(appointment=appointment, kind=MessageKind.REMINDER).count() == 2
 
@@ -183,18 +183,18 @@ def test_a_failed_booking_leaves_no_text_behind() -> None:
 @time_machine.travel(MONDAY_MORNING, tick=False)
 def test_a_second_send_of_the_same_row_sends_nothing(outbox: list[SentSms]) -> None:
     appointment = AppointmentFactory(start=VISIT)
-    services.appointment_booked(appointment=appointment)
+    reactions.visit_booked(appointment=appointment)
     confirmation = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
-    services.message_send(message_id=confirmation.pk)
-    services.message_send(message_id=confirmation.pk)
+    sending.message_send(message_id=confirmation.pk)
+    sending.message_send(message_id=confirmation.pk)
     assert len(outbox) == 1
 
 
 @time_machine.travel(MONDAY_MORNING, tick=False)
 def test_a_patient_without_sms_consent_gets_a_suppressed_row_and_no_text(outbox: list[SentSms]) -> None:
     appointment = AppointmentFactory(start=VISIT, patient=PatientFactory(sms_consent=False))
-    services.appointment_booked(appointment=appointment)
-    services.messages_sweep()
+    reactions.visit_booked(appointment=appointment)
+    tasks.sweep()
     assert outbox == []
     assert set(Message.objects.values_list("suppressed_reason", flat=True)) == {SuppressedReason.NO_CONSENT}
 
@@ -205,7 +205,7 @@ def test_a_confirmed_visit_still_gets_its_reminders(outbox: list[SentSms]) -> No
         appointment = book(location=location, surgeon=surgeon, start=VISIT)
         appointment_confirm(appointment=appointment)
     with time_machine.travel(VISIT - dt.timedelta(hours=23), tick=False):
-        services.messages_sweep()
+        tasks.sweep()
     assert len([sms for sms in outbox if "reminder: your visit" in sms.body]) == 2
 
 
@@ -218,7 +218,7 @@ def test_the_booking_hook_writes_confirmation_and_reminders_in_four_queries(
 ) -> None:
     appointment = AppointmentFactory(start=VISIT)
     with django_assert_max_num_queries(4):  # type: ignore[operator]
-        services.appointment_booked(appointment=appointment)
+        reactions.visit_booked(appointment=appointment)
     assert Message.objects.filter(appointment=appointment).count() == 3
 
 
@@ -227,12 +227,12 @@ def test_the_move_hook_takes_six_queries_and_the_cancel_hook_five(
     django_assert_max_num_queries: Capture,
 ) -> None:
     old = AppointmentFactory(start=VISIT)
-    services.appointment_booked(appointment=old)
+    reactions.visit_booked(appointment=old)
     new = AppointmentFactory(start=VISIT + dt.timedelta(days=1), patient=old.patient)
     with django_assert_max_num_queries(6):  # type: ignore[operator]
-        services.appointment_rescheduled(old=old, new=new)
+        reactions.visit_rescheduled(old=old, new=new)
     with django_assert_max_num_queries(5):  # type: ignore[operator]
-        services.appointment_cancelled(appointment=new)
+        reactions.visit_cancelled(appointment=new)
     assert Message.objects.filter(appointment=new, kind=MessageKind.CANCELLED).count() == 1
     reminders = Message.objects.filter(appointment=new, kind=MessageKind.REMINDER)
     assert {m.status for m in reminders} == {MessageStatus.SUPPRESSED}
@@ -244,7 +244,7 @@ def test_a_patient_who_stopped_after_being_loaded_gets_suppressed_rows() -> None
     type(appointment.patient).objects.filter(pk=appointment.patient_id).update(
         sms_opted_out_at=MONDAY_MORNING
     )
-    services.appointment_booked(appointment=appointment)  # appointment.patient is the stale instance
+    reactions.visit_booked(appointment=appointment)  # appointment.patient is the stale instance
     assert set(Message.objects.filter(appointment=appointment).values_list("status", flat=True)) == {
         MessageStatus.SUPPRESSED
     }
@@ -254,12 +254,12 @@ def test_a_patient_who_stopped_after_being_loaded_gets_suppressed_rows() -> None
 def test_two_workers_claiming_the_same_rows_at_once_send_each_once(
     outbox: list[SentSms], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "_enqueue", lambda *args, **kwargs: None)  # the broker lost them
+    monkeypatch.setattr(tasks, "messages_enqueue", lambda *args, **kwargs: None)  # the broker lost them
     with time_machine.travel(MONDAY_MORNING, tick=False):
         ids = []
         for day in range(10):
             appointment = AppointmentFactory(start=VISIT + dt.timedelta(days=day))
-            services.appointment_booked(appointment=appointment)
+            reactions.visit_booked(appointment=appointment)
             ids.append(Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION).pk)
     barrier = threading.Barrier(4)
 
@@ -267,7 +267,7 @@ def test_two_workers_claiming_the_same_rows_at_once_send_each_once(
         try:
             barrier.wait()
             with time_machine.travel(MONDAY_MORNING + dt.timedelta(minutes=1), tick=False):
-                services.messages_send(message_ids=ids)
+                sending.messages_send(message_ids=ids)
         finally:
             connection.close()
 

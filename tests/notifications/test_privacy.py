@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from notifications import services
+from notifications import reactions, sending
 from notifications.models import Message, MessageKind
 from notifications.transports import ConsoleTransport
 from tests.factories import AppointmentFactory
@@ -29,13 +29,13 @@ def test_sending_retrying_and_failing_log_no_body(
     caplog.set_level(logging.DEBUG)
     with time_machine.travel(MONDAY_MORNING, tick=False):
         appointment = AppointmentFactory(start=MONDAY_MORNING + dt.timedelta(days=7))
-        services.appointment_booked(appointment=appointment)
+        reactions.visit_booked(appointment=appointment)
         confirmation = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
         fake_twilio.fail_next(20500)
-        services.message_send(message_id=confirmation.pk)
+        sending.message_send(message_id=confirmation.pk)
     with time_machine.travel(MONDAY_MORNING + dt.timedelta(hours=1), tick=False):
         fake_twilio.fail_next(21211)
-        services.message_send(message_id=confirmation.pk)
+        sending.message_send(message_id=confirmation.pk)
     logged = _all_logged(caplog.records)
     assert "sms send failed" in logged
     assert confirmation.body not in logged
@@ -45,7 +45,7 @@ def test_sending_retrying_and_failing_log_no_body(
 def test_the_console_backend_prints_bodies_and_numbers_only_in_debug(capsys: Any, settings: Any) -> None:
     with time_machine.travel(MONDAY_MORNING, tick=False):
         appointment = AppointmentFactory(start=MONDAY_MORNING + dt.timedelta(days=7))
-        services.appointment_booked(appointment=appointment)
+        reactions.visit_booked(appointment=appointment)
     message = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
     settings.DEBUG = False
     ConsoleTransport().send(message)

@@ -12,7 +12,7 @@ import time_machine
 from django.test import override_settings
 from hypothesis import strategies as st
 
-from notifications import services
+from notifications import outbox, reactions, sending, tasks
 from notifications.models import Message, MessageKind, MessageStatus
 from notifications.transports import SentSms
 from tests.factories import AppointmentFactory, LocationFactory
@@ -28,7 +28,7 @@ def _book_at(now: dt.datetime, zone: str = CHICAGO) -> Message:
         appointment = AppointmentFactory(
             location=LocationFactory(timezone=zone), start=now + dt.timedelta(days=10)
         )
-        services.appointment_booked(appointment=appointment)
+        reactions.visit_booked(appointment=appointment)
     return Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
 
 
@@ -72,7 +72,7 @@ def test_a_row_that_becomes_due_at_night_is_held_until_morning(outbox: list[Sent
     confirmation = _book_at(afternoon)
     night = dt.datetime(2027, 2, 4, 4, 0, tzinfo=dt.UTC)  # 22:00 CST, say after a broker outage
     with time_machine.travel(night, tick=False):
-        services.message_send(message_id=confirmation.pk)
+        sending.message_send(message_id=confirmation.pk)
     confirmation.refresh_from_db()
     assert outbox == []
     assert confirmation.status == MessageStatus.PENDING
@@ -83,10 +83,10 @@ def test_a_row_that_becomes_due_at_night_is_held_until_morning(outbox: list[Sent
 def test_the_held_row_goes_out_with_the_first_sweep_after_eight(outbox: list[SentSms]) -> None:
     confirmation = _book_at(dt.datetime(2027, 2, 3, 4, 0, tzinfo=dt.UTC))
     with time_machine.travel(dt.datetime(2027, 2, 3, 13, 59, tzinfo=dt.UTC), tick=False):
-        services.messages_sweep()
+        tasks.sweep()
     assert outbox == []
     with time_machine.travel(dt.datetime(2027, 2, 3, 14, 0, 30, tzinfo=dt.UTC), tick=False):
-        services.messages_sweep()
+        tasks.sweep()
     assert [sms.message_id for sms in outbox] == [confirmation.pk]
 
 
@@ -96,7 +96,7 @@ def test_a_reminder_due_at_night_moves_to_the_morning() -> None:
     with time_machine.travel(dt.datetime(2027, 2, 1, 16, 0, tzinfo=dt.UTC), tick=False):
         appointment = AppointmentFactory(start=dt.datetime(2027, 2, 12, 15, 0, tzinfo=dt.UTC))
         with override_settings(SMS_REMINDER_OFFSETS_HOURS=[36]):
-            services.appointment_booked(appointment=appointment)
+            reactions.visit_booked(appointment=appointment)
     reminder = Message.objects.get(appointment=appointment, kind=MessageKind.REMINDER)
     assert reminder.due_at == dt.datetime(2027, 2, 11, 14, 0, tzinfo=dt.UTC)
 
@@ -116,7 +116,7 @@ ZONES = ["America/Chicago", "America/New_York", "America/Phoenix", "Europe/Londo
 def test_no_text_is_ever_due_between_nine_at_night_and_eight_in_the_morning(
     at: dt.datetime, zone: str
 ) -> None:
-    released = services.quiet_hours_release(at=at, zone=zone)
+    released = outbox.quiet_hours_release(at=at, zone=zone)
     local = released.astimezone(zoneinfo.ZoneInfo(zone))
     assert dt.time(8) <= local.time() < dt.time(21)
     assert at <= released <= at + dt.timedelta(hours=12)
@@ -129,7 +129,7 @@ def test_a_text_due_at_three_in_the_morning_is_held_by_the_sender(outbox: list[S
     confirmation = _book_at(dt.datetime(2027, 2, 3, 21, 0, tzinfo=dt.UTC))
     three_am = dt.datetime(2027, 2, 4, 9, 0, tzinfo=dt.UTC)  # 03:00 CST
     with time_machine.travel(three_am, tick=False):
-        services.messages_sweep()
+        tasks.sweep()
     assert outbox == []
     confirmation.refresh_from_db()
     assert (confirmation.status, confirmation.due_at) == (

@@ -15,7 +15,7 @@ import pytest
 import requests
 import time_machine
 
-from notifications import services
+from notifications import reactions, sending
 from notifications.models import Message, MessageKind, MessageStatus
 from notifications.transports import TransportError, TwilioTransport
 from tests.factories import AppointmentFactory, PatientFactory
@@ -64,7 +64,7 @@ def via_prism(prism: str, settings: Any) -> None:
 def _confirmation(**patient: Any) -> Message:
     with time_machine.travel(MONDAY_MORNING, tick=False):
         appointment = AppointmentFactory(patient=PatientFactory(**patient))
-        services.appointment_booked(appointment=appointment)
+        reactions.visit_booked(appointment=appointment)
     return Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
 
 
@@ -72,7 +72,7 @@ def _confirmation(**patient: Any) -> Message:
 def test_a_confirmation_is_a_valid_create_message_request() -> None:
     message = _confirmation()
     with time_machine.travel(MONDAY_MORNING, tick=False):
-        services.message_send(message_id=message.pk)
+        sending.message_send(message_id=message.pk)
     message.refresh_from_db()
     assert message.status == MessageStatus.QUEUED, (message.error_code, message.error_message)
     assert message.provider_sid and message.provider_sid.startswith("SM")
@@ -83,7 +83,7 @@ def test_a_text_sent_through_a_messaging_service_is_valid_too(settings: Any) -> 
     settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "a" * 32
     message = _confirmation()
     with time_machine.travel(MONDAY_MORNING, tick=False):
-        services.message_send(message_id=message.pk)
+        sending.message_send(message_id=message.pk)
     message.refresh_from_db()
     assert message.status == MessageStatus.QUEUED, (message.error_code, message.error_message)
 

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from booking.models import Patient
-from notifications import services
+from notifications import reactions, sending, tasks
 from notifications.models import Message, MessageKind, MessageStatus, SuppressedReason, WorklistItem
 from tests.factories import AppointmentFactory
 from tests.notifications.conftest import MONDAY_MORNING
@@ -24,13 +24,13 @@ VISIT = dt.datetime(2027, 3, 8, 16, 0, tzinfo=dt.UTC)
 def confirmation() -> Message:
     with time_machine.travel(MONDAY_MORNING, tick=False):
         appointment = AppointmentFactory(start=VISIT)
-        services.appointment_booked(appointment=appointment)
+        reactions.visit_booked(appointment=appointment)
     return Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
 
 
 def _send(message: Message, at: dt.datetime = MONDAY_MORNING) -> float | None:
     with time_machine.travel(at, tick=False):
-        retry_in = services.message_send(message_id=message.pk)
+        retry_in = sending.message_send(message_id=message.pk)
     message.refresh_from_db()
     return retry_in
 
@@ -145,7 +145,7 @@ def test_a_retry_first_asks_twilio_whether_the_text_already_went(
         status=MessageStatus.SENDING, provider_sid=None, claimed_at=MONDAY_MORNING
     )
     with time_machine.travel(MONDAY_MORNING + dt.timedelta(minutes=10), tick=False):
-        services.messages_sweep()
+        tasks.sweep()
     confirmation.refresh_from_db()
     assert len(fake_twilio.received) == 1
     assert confirmation.status == MessageStatus.QUEUED
@@ -159,10 +159,10 @@ def test_a_stranded_row_that_never_reached_twilio_is_sent_by_the_sweep(
         status=MessageStatus.SENDING, claimed_at=MONDAY_MORNING, attempts=1
     )
     with time_machine.travel(MONDAY_MORNING + dt.timedelta(minutes=4), tick=False):
-        services.messages_sweep()
+        tasks.sweep()
     assert fake_twilio.received == []  # not stranded yet: its worker may still be sending
     with time_machine.travel(MONDAY_MORNING + dt.timedelta(minutes=6), tick=False):
-        services.messages_sweep()
+        tasks.sweep()
     confirmation.refresh_from_db()
     assert [sms.to for sms in fake_twilio.received] == [confirmation.to]
     assert confirmation.status == MessageStatus.QUEUED

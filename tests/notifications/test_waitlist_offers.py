@@ -11,11 +11,22 @@ import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
 
-from booking.models import Appointment, AppointmentStatus, Patient, WaitlistEntry, WaitlistStatus
+from booking import services as booking_services
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    Patient,
+    VisitEvent,
+    VisitEventKind,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistOfferStatus,
+    WaitlistStatus,
+)
 from booking.services import appointment_cancel, appointment_reschedule, waitlist_entries_expire
 from locations.models import Location
-from notifications import services
-from notifications.models import Message, MessageKind, WaitlistOffer, WaitlistOfferStatus
+from notifications import reactions
+from notifications.models import Message, MessageKind
 from practice.models import Surgeon
 from tests.factories import AppointmentTypeFactory, PatientFactory, tier
 from tests.notifications.conftest import MONDAY_MORNING, book, clinic, text_from
@@ -48,13 +59,16 @@ def _cancelled_slot() -> tuple[Location, Surgeon, Appointment]:
     return location, surgeon, appointment
 
 
-def test_a_cancelled_visit_is_offered_to_the_most_urgent_then_oldest_waiting(settings: Any) -> None:
+def test_a_cancelled_visit_is_offered_to_the_most_urgent_then_oldest_waiting(
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     settings.SMS_WAITLIST_OFFERS = 2
     _, _, appointment = _cancelled_slot()
     oldest = _wait(PatientFactory())
     newer = _wait(PatientFactory())
     urgent = _wait(PatientFactory(), tier_code="urgent")
-    appointment_cancel(appointment=appointment, reason="Feeling better")
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_cancel(appointment=appointment, reason="Feeling better")
     offered = set(
         Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).values_list("patient_id", flat=True)
     )
@@ -89,11 +103,14 @@ def test_a_cancelled_visit_nothing_overlaps_is_still_offered(
     assert str(entry.patient.phone) in [sms.to for sms in outbox]
 
 
-def test_the_first_yes_gets_the_slot_and_the_others_are_told_it_is_gone(anonymous_client: APIClient) -> None:
+def test_the_first_yes_gets_the_slot_and_the_others_are_told_it_is_gone(
+    anonymous_client: APIClient, django_capture_on_commit_callbacks: Any
+) -> None:
     _, surgeon, appointment = _cancelled_slot()
     first, second = _wait(PatientFactory()), _wait(PatientFactory())
     appointment_cancel(appointment=appointment, reason="Feeling better")
-    text_from(anonymous_client, first.patient, "YES")
+    with django_capture_on_commit_callbacks(execute=True):
+        text_from(anonymous_client, first.patient, "YES")
     booked = Appointment.objects.get(patient=first.patient)
     assert (booked.start, booked.surgeon, booked.status) == (VISIT, surgeon, AppointmentStatus.BOOKED)
     assert WaitlistEntry.objects.get(pk=first.pk).status == WaitlistStatus.BOOKED
@@ -157,7 +174,7 @@ def test_two_yes_replies_at_the_same_moment_book_the_slot_once() -> None:
         try:
             barrier.wait()
             with time_machine.travel(MONDAY_MORNING, tick=False):
-                results.append(services.waitlist_offer_accept(offer=offer))
+                results.append(booking_services.waitlist_offer_accept(offer=offer))
         finally:
             connection.close()
 
@@ -178,10 +195,10 @@ def test_an_unanswered_offer_lapses_and_the_patient_waits_again(settings: Any) -
     appointment_cancel(appointment=appointment, reason="Feeling better")
     assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.OFFERED
     with time_machine.travel(MONDAY_MORNING + dt.timedelta(hours=11), tick=False):
-        services.messages_sweep()
+        booking_services.waitlist_offers_lapse()
     assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.OPEN
     with time_machine.travel(MONDAY_MORNING + dt.timedelta(hours=12, minutes=1), tick=False):
-        services.messages_sweep()
+        booking_services.waitlist_offers_lapse()
     assert WaitlistOffer.objects.get(entry=entry).status == WaitlistOfferStatus.GONE
     assert WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistStatus.WAITING
 
@@ -203,8 +220,11 @@ def test_offering_a_freed_slot_to_three_patients_takes_a_fixed_number_of_queries
     entries = [_wait(PatientFactory()) for _ in range(4)]
     Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.CANCELLED)
     with django_assert_max_num_queries(7):  # one slot check per tier among the candidates
-        services.slot_freed(appointment=appointment)
+        booking_services.slot_offer(appointment=appointment)
     assert WaitlistOffer.objects.count() == 3
+    [event] = VisitEvent.objects.filter(kind=VisitEventKind.SLOT_FREED)
+    assert sorted(event.payload["offers"]) == sorted(WaitlistOffer.objects.values_list("pk", flat=True))
+    assert len(reactions.event_handle(event_id=event.pk)) == 3  # a text for each, due now
     assert Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).count() == 3
     statuses = [WaitlistEntry.objects.get(pk=entry.pk).status for entry in entries]
     assert statuses == [WaitlistStatus.OFFERED] * 3 + [WaitlistStatus.WAITING]

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from twilio.request_validator import RequestValidator
 
 from booking.models import Appointment, AppointmentStatus, Patient
-from notifications import services
+from notifications import consent, reactions, sending, tasks
 from notifications.models import (
     InboundMessage,
     Message,
@@ -40,13 +40,13 @@ def monday() -> Any:
 
 def _sweep_a_minute_later() -> None:
     with time_machine.travel(MONDAY_MORNING + dt.timedelta(minutes=1), tick=False):
-        services.messages_sweep()
+        tasks.sweep()
 
 
 @pytest.fixture
 def visit() -> Appointment:
     appointment = AppointmentFactory(start=VISIT)
-    services.appointment_booked(appointment=appointment)
+    reactions.visit_booked(appointment=appointment)
     return appointment
 
 
@@ -87,7 +87,7 @@ def test_stop_opts_the_patient_out_and_a_later_reminder_is_suppressed(
     assert response["Content-Type"].startswith("text/xml")
     assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is not None
     with time_machine.travel(VISIT - dt.timedelta(hours=23), tick=False):
-        services.messages_sweep()
+        tasks.sweep()
     assert outbox == []
     reminders = Message.objects.filter(appointment=visit, kind=MessageKind.REMINDER)
     assert {(m.status, m.suppressed_reason) for m in reminders} == {
@@ -108,7 +108,7 @@ def test_a_visit_booked_after_stop_is_recorded_but_not_texted(
 ) -> None:
     text_from(anonymous_client, visit.patient, "STOP")
     later = AppointmentFactory(patient=visit.patient, start=VISIT + dt.timedelta(days=3))
-    services.appointment_booked(appointment=later)
+    reactions.visit_booked(appointment=later)
     _sweep_a_minute_later()
     assert outbox == []
     assert set(Message.objects.filter(appointment=later).values_list("status", flat=True)) == {
@@ -123,7 +123,7 @@ def test_start_subscribes_again(
     text_from(anonymous_client, visit.patient, "Start")
     assert Patient.objects.get(pk=visit.patient_id).sms_opted_out_at is None
     later = AppointmentFactory(patient=visit.patient, start=VISIT + dt.timedelta(days=3))
-    services.appointment_booked(appointment=later)
+    reactions.visit_booked(appointment=later)
     _sweep_a_minute_later()
     assert [sms.to for sms in outbox] == [str(visit.patient.phone)]
 
@@ -194,7 +194,7 @@ def test_a_text_from_an_unknown_number_goes_to_the_worklist(anonymous_client: AP
 
 def _sent(visit: Appointment) -> Message:
     confirmation = Message.objects.get(appointment=visit, kind=MessageKind.CONFIRMATION)
-    services.message_send(message_id=confirmation.pk)
+    sending.message_send(message_id=confirmation.pk)
     confirmation.refresh_from_db()
     return confirmation
 
@@ -264,7 +264,7 @@ def test_a_status_callback_records_a_text_whose_worker_died_before_saving_its_si
     )
     message.refresh_from_db()
     assert (message.status, message.provider_sid) == (MessageStatus.SENT, "SM" + "f" * 32)
-    services.messages_sweep()  # not stranded any more: nothing to resend
+    tasks.sweep()  # not stranded any more: nothing to resend
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT
 
@@ -368,7 +368,7 @@ def test_stop_from_a_family_phone_stops_texts_to_everyone_on_it(
 ) -> None:
     sibling = PatientFactory(phone=visit.patient.phone)
     sibling_visit = AppointmentFactory(patient=sibling, start=VISIT + dt.timedelta(days=1))
-    services.appointment_booked(appointment=sibling_visit)
+    reactions.visit_booked(appointment=sibling_visit)
     text_from(anonymous_client, visit.patient, "STOP")
     assert Patient.objects.get(pk=sibling.pk).sms_opted_out_at is not None
     _sweep_a_minute_later()
@@ -397,8 +397,8 @@ def test_stop_and_start_are_kept_in_each_patients_history_with_how_they_came(
     text_from(anonymous_client, visit.patient, "START")
     for patient in (visit.patient, sibling):
         assert _consent_history(patient)[1:] == [
-            (True, services.OPTED_OUT_BY_REPLY),
-            (False, services.OPTED_IN_BY_REPLY),
+            (True, consent.OPTED_OUT_BY_REPLY),
+            (False, consent.OPTED_IN_BY_REPLY),
         ]
 
 
@@ -406,4 +406,4 @@ def test_an_opt_out_reported_by_twilio_is_kept_in_the_history_as_such(
     anonymous_client: APIClient, visit: Appointment
 ) -> None:
     _status(anonymous_client, _sent(visit), "failed", ErrorCode="21610")
-    assert _consent_history(visit.patient)[1:] == [(True, services.OPTED_OUT_BY_CARRIER)]
+    assert _consent_history(visit.patient)[1:] == [(True, consent.OPTED_OUT_BY_CARRIER)]

@@ -11,6 +11,7 @@ import signal
 import zoneinfo
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -19,8 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from booking.models import Appointment, Patient
-from notifications import services, tasks
+from booking.models import Appointment, Patient, VisitEvent, VisitEventKind
+from booking.services import event_record
+from notifications import tasks
 from notifications.models import Message, MessageKind, MessageStatus, SuppressedReason
 from tests.factories import AppointmentFactory, AppointmentTypeFactory, PatientFactory
 from tests.notifications.conftest import book, clinic, text_from
@@ -90,9 +92,8 @@ def test_a_booking_while_redis_is_down_succeeds_and_is_texted_when_redis_returns
         appointment = book(location=location, surgeon=surgeon, start=_tomorrow_at_ten())
         assert Appointment.objects.filter(pk=appointment.pk).exists()
         phone = str(appointment.patient.phone)
-        assert Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION).status == (
-            MessageStatus.PENDING
-        )
+        # The hand-off failed: the booked event waits in the database, unhandled.
+        assert VisitEvent.objects.get(appointment=appointment).handled_at is None
         assert fake.bodies_to(phone) == []
         redis.start()
         # What beat does every minute, here at once.
@@ -102,11 +103,13 @@ def test_a_booking_while_redis_is_down_succeeds_and_is_texted_when_redis_returns
 
 
 def _booked_batch(count: int) -> set[int]:
-    """`count` visits, each booked through the hook in one transaction; the confirmations' ids."""
+    """`count` visits, each with its booked event, committed together; the visits' ids. The
+    commit hands the events to the broker (the relay), as a booking does."""
     template = AppointmentFactory.build(start=_tomorrow_at_ten())
     location, surgeon = clinic()
     patients = Patient.objects.bulk_create(PatientFactory.build() for _ in range(count))
     first = template.start
+    visits = set()
     with transaction.atomic():
         for index, patient in enumerate(patients):
             start = first + dt.timedelta(hours=index)
@@ -120,19 +123,27 @@ def _booked_batch(count: int) -> set[int]:
                 end=start + dt.timedelta(minutes=60),
                 busy_until=start + dt.timedelta(minutes=60),
             )
-            services.appointment_booked(appointment=appointment)
-    return set(Message.objects.filter(kind=MessageKind.CONFIRMATION).values_list("id", flat=True))
+            event_record(kind=VisitEventKind.BOOKED, appointment_id=appointment.pk)
+            visits.add(appointment.pk)
+    return visits
+
+
+def _confirmations(visits: set[int]) -> set[int]:
+    return set(
+        Message.objects.filter(appointment_id__in=visits, kind=MessageKind.CONFIRMATION).values_list(
+            "id", flat=True
+        )
+    )
 
 
 def test_a_worker_killed_mid_batch_leaves_every_text_sent_exactly_once(
     redis: Redis, fake: FakeTwilio
 ) -> None:
     count = 200
-    confirmations = _booked_batch(count)  # committed, each with its task on the queue
-    assert len(confirmations) == count
     env = worker_env(
         redis_url=redis.url, fake=fake, SMS_STRANDED_AFTER_SECONDS="1", SMS_SWEEP_GRACE_SECONDS="0"
     )
+    visits = _booked_batch(count)  # committed, their events on the queue
     # After 40 texts the fake takes each next one in but does not answer: the worker is killed
     # with texts at Twilio whose sids it never recorded, however fast or slow the machine.
     fake.hold_after(40)
@@ -145,28 +156,65 @@ def test_a_worker_killed_mid_batch_leaves_every_text_sent_exactly_once(
 
         def all_sent() -> bool:
             tasks.sweep.delay()  # what beat does every minute
-            return not Message.objects.filter(
-                id__in=confirmations, status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
-            ).exists()
+            confirmations = _confirmations(visits)
+            return (
+                len(confirmations) == count
+                and not Message.objects.filter(
+                    id__in=confirmations, status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
+                ).exists()
+            )
 
         assert wait_until(all_sent, timeout=180, interval=1.5)
+    confirmations = _confirmations(visits)
     sent = Counter(_message_ids(fake))
     assert set(sent) == confirmations
     assert max(sent.values()) == 1
     assert not Message.objects.filter(id__in=confirmations).exclude(status=MessageStatus.QUEUED).exists()
+    assert not VisitEvent.objects.filter(handled_at__isnull=True).exists()
+
+
+def test_a_worker_killed_between_claiming_an_event_and_committing_its_texts_loses_and_doubles_nothing(
+    redis: Redis, fake: FakeTwilio, tmp_path: Path
+) -> None:
+    location, surgeon = clinic()
+    marker = tmp_path / "stalled"
+    env = worker_env(redis_url=redis.url, fake=fake, SMS_SWEEP_GRACE_SECONDS="0", STALL_MARKER=str(marker))
+    appointment = book(location=location, surgeon=surgeon, start=_tomorrow_at_ten())  # committed
+    event = VisitEvent.objects.get(appointment=appointment)
+    with celery_worker(env, app="tests.notifications.stalling_worker:app") as worker:
+        # The worker has claimed the event and written its texts, and has not committed.
+        assert wait_until(marker.exists, timeout=120)
+        stop(worker, signal.SIGKILL)
+    event.refresh_from_db()
+    assert event.handled_at is None  # the claim died with the worker's transaction
+    assert not Message.objects.filter(appointment=appointment).exists()
+    phone = str(appointment.patient.phone)
+    with celery_worker(env):
+
+        def texted() -> bool:
+            tasks.sweep.delay()  # what beat does every minute
+            return len(fake.bodies_to(phone)) >= 1
+
+        assert wait_until(texted, timeout=120, interval=1.5)
+    assert len(fake.bodies_to(phone)) == 1
+    assert Message.objects.filter(appointment=appointment, kind=MessageKind.CONFIRMATION).count() == 1
+    event.refresh_from_db()
+    assert event.handled_at is not None
 
 
 def test_after_stop_the_worker_sends_no_reminder(
     redis: Redis, fake: FakeTwilio, settings: Any, anonymous_client: APIClient
 ) -> None:
-    settings.SMS_REMINDER_OFFSETS_HOURS = [1]
     location, surgeon = clinic()
-    env = worker_env(redis_url=redis.url, fake=fake, SMS_SWEEP_GRACE_SECONDS="0")
+    # The worker writes the texts: its reminder is due an hour before the visit.
+    env = worker_env(
+        redis_url=redis.url, fake=fake, SMS_SWEEP_GRACE_SECONDS="0", SMS_REMINDER_OFFSETS_HOURS="1"
+    )
     with celery_worker(env):
         start = timezone.now().replace(microsecond=0) + dt.timedelta(hours=2)
         appointment = AppointmentFactory(location=location, surgeon=surgeon, start=start)
         with transaction.atomic():
-            services.appointment_booked(appointment=appointment)
+            event_record(kind=VisitEventKind.BOOKED, appointment_id=appointment.pk)
         phone = str(appointment.patient.phone)
         assert wait_until(lambda: len(fake.bodies_to(phone)) == 1, timeout=120)  # the confirmation
         assert text_from(anonymous_client, appointment.patient, "STOP").status_code == 200
@@ -198,8 +246,10 @@ def test_the_worker_holds_a_text_due_in_quiet_hours_until_they_end(redis: Redis,
     with celery_worker(worker_env(redis_url=redis.url, fake=fake, SMS_QUIET_HOURS=quiet)):
         appointment = AppointmentFactory(location=location, surgeon=surgeon, start=_tomorrow_at_ten())
         with transaction.atomic():
-            services.appointment_booked(appointment=appointment)
-        confirmation = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
+            event_record(kind=VisitEventKind.BOOKED, appointment_id=appointment.pk)
+        confirmations = Message.objects.filter(appointment=appointment, kind=MessageKind.CONFIRMATION)
+        assert wait_until(confirmations.exists, timeout=120)  # the worker's reaction to the event
+        confirmation = confirmations.get()
         assert wait_until(
             lambda: Message.objects.get(pk=confirmation.pk).due_at > timezone.now(), timeout=120
         )

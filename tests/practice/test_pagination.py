@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from booking.models import Surgery
-from notifications.services import appointment_booked
+from notifications.reactions import visit_booked
 from practice.pagination import Pagination
 from tests.factories import AppointmentFactory, LocationFactory, SurgeonFactory, WaitlistEntryFactory
 
@@ -32,7 +32,7 @@ def test_a_huge_limit_is_capped_at_the_largest_page(
     monkeypatch.setattr(Pagination, "max_limit", 1)
     visits = AppointmentFactory.create_batch(2, appointment_type__code="imaging-review")
     for visit in visits:
-        appointment_booked(appointment=visit)  # writes the visit's texts
+        visit_booked(appointment=visit)  # writes the visit's texts
         Surgery.objects.create(
             patient=visit.patient, surgeon=visit.surgeon, performed_on=dt.date(2027, 1, 4), procedure="x"
         )

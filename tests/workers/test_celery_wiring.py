@@ -74,8 +74,8 @@ def test_a_broker_that_accepts_but_never_answers_fails_a_publish_within_seconds(
     }
     publisher = (
         "import time, django; django.setup(); "
-        "from notifications.services import _enqueue; "
-        "began = time.monotonic(); _enqueue([1]); print(round(time.monotonic() - began, 1))"
+        "from notifications.tasks import messages_enqueue; "
+        "began = time.monotonic(); messages_enqueue([1]); print(round(time.monotonic() - began, 1))"
     )
     try:
         result = subprocess.run(
@@ -85,4 +85,4 @@ def test_a_broker_that_accepts_but_never_answers_fails_a_publish_within_seconds(
         silent.close()
     assert result.returncode == 0, result.stderr
     assert float(result.stdout.strip()) < 15
-    assert "sms enqueue failed" in result.stderr + result.stdout
+    assert "enqueue failed" in result.stderr + result.stdout

@@ -1,4 +1,7 @@
-"""Booking's writes: patients, the appointment lifecycle and the waitlist.
+"""Booking a visit and its lifecycle: confirm, check in, complete, no-show, cancel, reschedule.
+
+Each change records a visit event (`booking.services.events`) in its own transaction; texts are
+notifications' reaction to those events, after commit.
 
 No double booking is the database's job: on PostgreSQL two exclusion constraints refuse a
 surgeon's (start, busy_until) or a patient's (start, end) overlapping another active visit; the
@@ -14,23 +17,16 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from rest_framework import status
 
-from booking.models import (
-    ACTIVE_STATUSES,
-    Appointment,
-    AppointmentStatus,
-    Patient,
-    WaitlistEntry,
-    WaitlistStatus,
-)
+from booking.availability import slot_data
+from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient, VisitEventKind
 from booking.selectors import slot_is_free, slots_next, tier_window_end
-from booking.serializers import slot_data
+from booking.services.events import event_record
+from booking.services.surgeries import follow_up_link, follow_up_unlink
+from booking.services.waitlist import slot_offer
 from locations.models import Location
-from notifications import services as notifications
-from practice.clock import practice_today
 from practice.db import insert_with_history
 from practice.errors import ConcurrentChange, Conflict, DomainError, InvalidInput
 from practice.models import AppointmentType, Surgeon, UrgencyTier
@@ -66,11 +62,6 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
-class PatientHasAppointments(Conflict):
-    code = "patient_has_appointments"
-    default_message = "The patient has appointments or surgeries on record and cannot be deleted."
-
-
 class InactiveReference(DomainError):
     code = "inactive"
     status_code = status.HTTP_400_BAD_REQUEST
@@ -81,85 +72,6 @@ User = AbstractBaseUser | AnonymousUser
 
 def _user_or_none(user: User | None) -> Any:
     return user if user is not None and user.is_authenticated else None
-
-
-# --- Patients -----------------------------------------------------------------------------------
-
-
-def patient_validate(*, date_of_birth: dt.date | None, today: dt.date | None = None) -> None:
-    if date_of_birth is not None and date_of_birth > (today or practice_today()):
-        raise InvalidInput.for_field("date_of_birth", "The date of birth is in the future.")
-
-
-def _patient_save(patient: Patient) -> Patient:
-    try:
-        with transaction.atomic():
-            patient.save()
-    except IntegrityError as error:
-        if "record_number" in str(error):
-            raise InvalidInput.for_field(
-                "record_number", "Another patient already has this record number."
-            ) from error
-        raise
-    return patient
-
-
-def patient_create(
-    *,
-    first_name: str,
-    last_name: str,
-    date_of_birth: dt.date,
-    phone: Any,
-    sms_consent: bool = False,
-    record_number: str | None = None,
-    preferred_location: Location | None = None,
-) -> Patient:
-    patient_validate(date_of_birth=date_of_birth)
-    patient = Patient(
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        date_of_birth=date_of_birth,
-        phone=phone,
-        sms_consent=sms_consent,
-        record_number=(record_number or "").strip() or None,
-        preferred_location=preferred_location,
-    )
-    return _patient_save(patient)
-
-
-PATIENT_FIELDS = {
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "phone",
-    "sms_consent",
-    "record_number",
-    "preferred_location",
-}
-
-
-def patient_update(*, patient: Patient, data: dict[str, Any]) -> Patient:
-    """Change the given fields of a patient; unknown names are a programming error."""
-    unknown = set(data) - PATIENT_FIELDS
-    if unknown:
-        raise ValueError(f"patient_update got unknown fields {sorted(unknown)}")
-    patient_validate(date_of_birth=data.get("date_of_birth"))
-    for name, value in data.items():
-        if name in {"first_name", "last_name"}:
-            value = value.strip()
-        elif name == "record_number":
-            value = (value or "").strip() or None
-        setattr(patient, name, value)
-    return _patient_save(patient)
-
-
-def patient_delete(*, patient: Patient) -> None:
-    """Delete a patient entered by mistake; one with appointments on record is kept (409)."""
-    try:
-        with transaction.atomic():
-            patient.delete()
-    except ProtectedError as error:
-        raise PatientHasAppointments() from error
 
 
 # --- Booking ------------------------------------------------------------------------------------
@@ -375,7 +287,8 @@ def appointment_book(
                 window_override_reason=window_override_reason,
                 now=now,
             )
-            notifications.appointment_booked(appointment=appointment)
+            follow_up_link(appointment=appointment)
+            event_record(kind=VisitEventKind.BOOKED, appointment_id=appointment.pk)
             _deferred_checks_now(nested=nested)
     except IntegrityError as error:
         raise _refusal(
@@ -453,7 +366,7 @@ def appointment_no_show(*, appointment: Appointment) -> Appointment:
     """The patient did not come: booked or confirmed → no_show."""
     with transaction.atomic():
         current = _transition(appointment=appointment, action="no_show")
-        notifications.appointment_no_show(appointment=current)
+        follow_up_unlink(appointment=current)
     return current
 
 
@@ -477,9 +390,10 @@ def appointment_cancel(
         current.save(
             update_fields=["status", "cancelled_at", "cancellation_reason", "late_cancellation", "updated_at"]
         )
-        notifications.appointment_cancelled(appointment=current)
+        follow_up_unlink(appointment=current)
+        event_record(kind=VisitEventKind.CANCELLED, appointment_id=current.pk)
         if current.start > now:
-            notifications.slot_freed(appointment=current)
+            slot_offer(appointment=current)
     return current
 
 
@@ -526,9 +440,11 @@ def appointment_reschedule(
                 now=now,
                 rescheduled_from=old,
             )
-            notifications.appointment_rescheduled(old=old, new=new)
+            follow_up_unlink(appointment=old)
+            follow_up_link(appointment=new)
+            event_record(kind=VisitEventKind.RESCHEDULED, appointment_id=new.pk, payload={"previous": old.pk})
             if old.start > now:
-                notifications.slot_freed(appointment=old)
+                slot_offer(appointment=old)
             _deferred_checks_now(nested=nested)
     except IntegrityError as error:
         raise _refusal(
@@ -541,70 +457,3 @@ def appointment_reschedule(
             now=now,
         ) from error
     return new
-
-
-# --- Waitlist -----------------------------------------------------------------------------------
-
-WAITLIST_FIELDS = {
-    "patient",
-    "tier",
-    "appointment_type",
-    "surgeon",
-    "location",
-    "earliest_date",
-    "latest_date",
-    "status",
-}
-
-
-def _waitlist_validate(entry: WaitlistEntry) -> None:
-    if entry.latest_date < entry.earliest_date:
-        raise InvalidInput.for_field("latest_date", "The latest date is before the earliest date.")
-
-
-def waitlist_entry_create(
-    *,
-    patient: Patient,
-    tier: UrgencyTier,
-    appointment_type: AppointmentType,
-    earliest_date: dt.date,
-    latest_date: dt.date,
-    surgeon: Surgeon | None = None,
-    location: Location | None = None,
-) -> WaitlistEntry:
-    entry = WaitlistEntry(
-        patient=patient,
-        tier=tier,
-        appointment_type=appointment_type,
-        surgeon=surgeon,
-        location=location,
-        earliest_date=earliest_date,
-        latest_date=latest_date,
-    )
-    _waitlist_validate(entry)
-    entry.save()
-    return entry
-
-
-def waitlist_entry_update(*, entry: WaitlistEntry, data: dict[str, Any]) -> WaitlistEntry:
-    unknown = set(data) - WAITLIST_FIELDS
-    if unknown:
-        raise ValueError(f"waitlist_entry_update got unknown fields {sorted(unknown)}")
-    for name, value in data.items():
-        setattr(entry, name, value)
-    _waitlist_validate(entry)
-    entry.save()
-    return entry
-
-
-def waitlist_entry_delete(*, entry: WaitlistEntry) -> None:
-    entry.delete()
-
-
-def waitlist_entries_expire(*, today: dt.date | None = None) -> int:
-    """Withdraw waiting entries whose latest date has passed in the practice's zone; returns how
-    many."""
-    today = today or practice_today()
-    return WaitlistEntry.objects.filter(
-        Q(status=WaitlistStatus.WAITING) | Q(status=WaitlistStatus.OFFERED), latest_date__lt=today
-    ).update(status=WaitlistStatus.WITHDRAWN)

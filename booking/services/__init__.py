@@ -1,0 +1,85 @@
+"""Booking's writes, one concern a module; the names callers use are re-exported here.
+
+- `patients`: patients.
+- `appointments`: booking a visit and its lifecycle (confirm, cancel, reschedule, ...).
+- `waitlist`: waitlist entries, and offers of freed slots; `waitlist_accept`: a YES books one.
+- `surgeries`: surgeries and the follow-up windows a visit fulfils.
+- `events`: the visit events each change records for whoever reacts (notifications).
+"""
+
+from booking.services.appointments import (
+    LATE_CANCELLATION,
+    NEXT_SLOTS_OFFERED,
+    RESCHEDULED_REASON,
+    TRANSITIONS,
+    InactiveReference,
+    InvalidTransition,
+    OutsideTierWindow,
+    PatientUnavailable,
+    SlotUnavailable,
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_complete,
+    appointment_confirm,
+    appointment_no_show,
+    appointment_reschedule,
+)
+from booking.services.events import event_record
+from booking.services.patients import (
+    PatientHasAppointments,
+    patient_create,
+    patient_delete,
+    patient_update,
+    patient_validate,
+)
+from booking.services.surgeries import follow_up_link, follow_up_plan, follow_up_unlink, surgery_record
+from booking.services.waitlist import (
+    slot_offer,
+    waitlist_entries_expire,
+    waitlist_entry_create,
+    waitlist_entry_delete,
+    waitlist_entry_update,
+    waitlist_offer_open,
+    waitlist_offer_recently_gone,
+    waitlist_offers_lapse,
+)
+from booking.services.waitlist_accept import waitlist_offer_accept
+
+__all__ = [
+    "LATE_CANCELLATION",
+    "NEXT_SLOTS_OFFERED",
+    "RESCHEDULED_REASON",
+    "TRANSITIONS",
+    "InactiveReference",
+    "InvalidTransition",
+    "OutsideTierWindow",
+    "PatientHasAppointments",
+    "PatientUnavailable",
+    "SlotUnavailable",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_check_in",
+    "appointment_complete",
+    "appointment_confirm",
+    "appointment_no_show",
+    "appointment_reschedule",
+    "event_record",
+    "follow_up_link",
+    "follow_up_plan",
+    "follow_up_unlink",
+    "patient_create",
+    "patient_delete",
+    "patient_update",
+    "patient_validate",
+    "slot_offer",
+    "surgery_record",
+    "waitlist_entries_expire",
+    "waitlist_entry_create",
+    "waitlist_entry_delete",
+    "waitlist_entry_update",
+    "waitlist_offer_accept",
+    "waitlist_offer_open",
+    "waitlist_offer_recently_gone",
+    "waitlist_offers_lapse",
+]

@@ -1,0 +1,94 @@
+"""Surgeries and their post-operative follow-up windows, which a visit inside one fulfils."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Subquery
+
+from booking.models import ACTIVE_STATUSES, Appointment, FollowUpWindow, Patient, Surgery
+from practice.clock import practice_today
+from practice.errors import InvalidInput
+from practice.models import Surgeon
+
+
+def _plan_offset(item: str) -> relativedelta:
+    number, unit = int(item[:-1]), item[-1]
+    return {
+        "d": relativedelta(days=number),
+        "w": relativedelta(weeks=number),
+        "m": relativedelta(months=number),
+        "y": relativedelta(years=number),
+    }[unit]
+
+
+def follow_up_plan(*, performed_on: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """The windows (label, opens, closes): each opens at its offset and stays open a quarter of
+    that span (at least a week), so a 6-week visit may be booked up to about 8 weeks out."""
+    windows = []
+    for item in settings.FOLLOW_UP_PLAN:
+        opens = performed_on + _plan_offset(item)
+        span = (opens - performed_on).days
+        windows.append((item, opens, opens + dt.timedelta(days=max(7, span // 4))))
+    return windows
+
+
+def surgery_record(
+    *,
+    patient: Patient,
+    surgeon: Surgeon,
+    performed_on: dt.date,
+    procedure: str,
+    recorded_by: User | None = None,
+) -> Surgery:
+    """Record a surgery and its follow-up windows; visits already booked inside one fulfil it."""
+    if performed_on > practice_today() + dt.timedelta(days=365):
+        raise InvalidInput.for_field("performed_on", "A surgery more than a year ahead is not a plan yet.")
+    with transaction.atomic():
+        surgery = Surgery.objects.create(
+            patient=patient,
+            surgeon=surgeon,
+            performed_on=performed_on,
+            procedure=procedure,
+            recorded_by=recorded_by,
+        )
+        FollowUpWindow.objects.bulk_create(
+            FollowUpWindow(surgery=surgery, label=label, opens_on=opens, closes_on=closes)
+            for label, opens, closes in follow_up_plan(performed_on=performed_on)
+        )
+        for appointment in Appointment.objects.filter(
+            patient=patient, status__in=ACTIVE_STATUSES, start__date__gt=performed_on
+        ).select_related("location"):
+            follow_up_link(appointment=appointment)
+    return surgery
+
+
+def follow_up_link(*, appointment: Appointment) -> None:
+    """A visit inside an open, unbooked follow-up window of the patient fulfils it (the earliest
+    such window). One UPDATE; the outer condition re-checks a window a concurrent booking took.
+    Call inside the transaction that wrote the visit, with its location loaded."""
+    local_day = appointment.start.astimezone(zoneinfo.ZoneInfo(appointment.location.timezone)).date()
+    earliest = (
+        FollowUpWindow.objects.filter(
+            surgery__patient_id=appointment.patient_id,
+            appointment__isnull=True,
+            opens_on__lte=local_day,
+            closes_on__gte=local_day,
+        )
+        .order_by("opens_on", "id")
+        .values("pk")[:1]
+    )
+    FollowUpWindow.objects.filter(pk=Subquery(earliest), appointment__isnull=True).update(
+        appointment=appointment
+    )
+
+
+def follow_up_unlink(*, appointment: Appointment) -> None:
+    """The visit was cancelled, moved or missed: the window it was to fulfil is open again, so
+    the patient is reminded to book it."""
+    FollowUpWindow.objects.filter(appointment_id=appointment.pk).update(appointment=None)
