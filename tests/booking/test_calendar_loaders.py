@@ -10,6 +10,7 @@ import pytest
 
 from booking import selectors
 from booking.models import AppointmentStatus
+from booking.selectors import calendar
 from tests.factories import (
     AppointmentFactory,
     AppointmentTypeFactory,
@@ -100,7 +101,7 @@ def practice() -> dict[str, list[int]]:
 def both_loaders(monkeypatch: pytest.MonkeyPatch, **search: object) -> tuple[list, list]:  # type: ignore[type-arg]
     postgresql = selectors.slots_free(**search)  # type: ignore[arg-type]
     with monkeypatch.context() as patch:
-        patch.setattr(selectors, "_calendar_postgresql", selectors._calendar_orm)
+        patch.setattr(calendar, "_calendar_postgresql", calendar._calendar_orm)
         portable = selectors.slots_free(**search)  # type: ignore[arg-type]
     return postgresql, portable
 
