@@ -7,18 +7,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone as django_timezone
 
-from booking.availability import (
-    CONFLICT_INACTIVE,
-    BlockSpec,
-    Calendar,
-    ClosureSpec,
-    HoursSpec,
-    SurgeonInterval,
-    conflict_reason,
-)
+from booking.availability import CONFLICT_INACTIVE, conflict_reason
 from booking.models import ACTIVE_STATUSES, Appointment
-from booking.selectors.calendar import PAD
-from locations.models import Block, Closure, OpeningHours, TimeOff
+from booking.selectors.calendar import calendar_for_conflicts
 
 
 @dataclass(frozen=True)
@@ -58,48 +49,13 @@ def appointment_conflicts(
     )
     if not visits:
         return []
-    surgeon_ids = {visit[1] for visit in visits}
-    location_ids = {visit[2] for visit in visits}
-    low = min(visit[3] for visit in visits) - PAD
-    high = max(visit[4] for visit in visits) + PAD
-    timezones = {visit[2]: visit[7] for visit in visits}
-    blocks = [
-        BlockSpec(
-            surgeon_id=row[0],
-            location_id=row[1],
-            weekday=row[2],
-            start=row[3],
-            end=row[4],
-            valid_from=row[5],
-            valid_until=row[6],
-        )
-        for row in Block.objects.filter(surgeon_id__in=surgeon_ids, location_id__in=location_ids)
-        .order_by()
-        .values_list("surgeon_id", "location_id", "weekday", "start", "end", "valid_from", "valid_until")
-    ]
-    hours = [
-        HoursSpec(location_id=row[0], weekday=row[1], opens=row[2], closes=row[3])
-        for row in OpeningHours.objects.filter(location_id__in=location_ids)
-        .order_by()
-        .values_list("location_id", "weekday", "opens", "closes")
-    ]
-    closures = [
-        ClosureSpec(
-            location_id=row[0], start_date=row[1], end_date=row[2], start_time=row[3], end_time=row[4]
-        )
-        for row in Closure.objects.filter(
-            location_id__in=location_ids, end_date__gte=low.date(), start_date__lte=high.date()
-        )
-        .order_by()
-        .values_list("location_id", "start_date", "end_date", "start_time", "end_time")
-    ]
-    time_off = [
-        SurgeonInterval(surgeon_id=row[0], start=row[1], end=row[2])
-        for row in TimeOff.objects.filter(surgeon_id__in=surgeon_ids, end__gt=low, start__lt=high)
-        .order_by()
-        .values_list("surgeon_id", "start", "end")
-    ]
-    calendar = Calendar(timezones=timezones, blocks=blocks, hours=hours, closures=closures, time_off=time_off)
+    calendar = calendar_for_conflicts(
+        start=min(visit[3] for visit in visits),
+        end=max(visit[4] for visit in visits),
+        surgeon_ids={visit[1] for visit in visits},
+        location_ids={visit[2] for visit in visits},
+        timezones={visit[2]: visit[7] for visit in visits},
+    )
     reasons: dict[int, str] = {}
     for visit_id, visit_surgeon, visit_location, start, end, surgeon_active, location_active, _ in visits:
         # Deactivating is what a refused delete asks for: the visits left behind must show up.

@@ -1,7 +1,8 @@
 """The calendar loader has two paths for slot search and booking's check: one round trip of raw SQL
 on PostgreSQL, and the portable ORM one that the embedded SQLite default uses. The suite runs on
 PostgreSQL, so this holds the ORM path to the same calendar and the same answers on the same data,
-lest `make run` drift from production."""
+lest `make run` drift from production. It also holds the conflict check to the availability slot
+search reads."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import datetime as dt
 import pytest
 
 from booking import selectors
-from booking.availability import Calendar
+from booking.availability import Calendar, SurgeonInterval
 from booking.models import AppointmentStatus
 from booking.selectors import calendar
+from locations.models import Location, TimeOff
 from tests.factories import (
     AppointmentFactory,
     AppointmentTypeFactory,
@@ -174,3 +176,19 @@ def test_both_loaders_read_the_same_calendar(practice: dict[str, list[int]], sco
     portable = contents(calendar._calendar_orm(**load))  # type: ignore[arg-type]
     assert postgresql == portable
     assert bool(postgresql["blocks"]) == (scope != "nobody")  # a calendar with something to disagree about
+
+
+def test_the_conflict_check_reads_the_availability_slot_search_reads(practice: dict[str, list[int]]) -> None:
+    surgeons, locations = practice["surgeons"], practice["locations"]
+    zones = dict(Location.objects.filter(id__in=locations).values_list("id", "timezone"))
+    scope = {"start": START, "end": END, "surgeon_ids": surgeons, "location_ids": locations}
+    for_slots = contents(calendar.calendar_for_slots(**scope))  # type: ignore[arg-type]
+    for_conflicts = contents(calendar.calendar_for_conflicts(**scope, timezones=zones))  # type: ignore[arg-type]
+    for part in ("timezones", "blocks", "hours", "closures"):
+        assert for_conflicts[part] == for_slots[part]
+    # Time off on its own (a visit in it has its own reason), and no busy visits: other visits are
+    # no conflict. Slot search reads both as one list.
+    time_off = sorted(SurgeonInterval(row.surgeon_id, row.start, row.end) for row in TimeOff.objects.all())
+    assert for_conflicts["time_off"] == time_off
+    assert for_conflicts["busy"] == []
+    assert set(time_off) < set(for_slots["busy"])  # type: ignore[call-overload]
