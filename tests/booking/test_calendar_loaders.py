@@ -1,6 +1,8 @@
-"""Slot search has two loaders: one round trip of raw SQL on PostgreSQL, and the portable ORM one
-that the embedded SQLite default uses. The suite runs on PostgreSQL, so this holds the ORM loader to
-the same answers on the same data, lest `make run` drift from production."""
+"""The calendar loader has two paths for slot search and booking's check: one round trip of raw SQL
+on PostgreSQL, and the portable ORM one that the embedded SQLite default uses. The suite runs on
+PostgreSQL, so this holds the ORM path to the same calendar and the same answers on the same data,
+lest `make run` drift from production. It also holds the conflict check to the availability slot
+search reads."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ import datetime as dt
 import pytest
 
 from booking import selectors
+from booking.availability import Calendar, SurgeonInterval
 from booking.models import AppointmentStatus
+from booking.selectors import calendar
+from locations.models import Location, TimeOff
 from tests.factories import (
     AppointmentFactory,
     AppointmentTypeFactory,
@@ -100,7 +105,7 @@ def practice() -> dict[str, list[int]]:
 def both_loaders(monkeypatch: pytest.MonkeyPatch, **search: object) -> tuple[list, list]:  # type: ignore[type-arg]
     postgresql = selectors.slots_free(**search)  # type: ignore[arg-type]
     with monkeypatch.context() as patch:
-        patch.setattr(selectors, "_calendar_postgresql", selectors._calendar_orm)
+        patch.setattr(calendar, "_calendar_postgresql", calendar._calendar_orm)
         portable = selectors.slots_free(**search)  # type: ignore[arg-type]
     return postgresql, portable
 
@@ -126,3 +131,64 @@ def test_both_loaders_offer_the_same_slots(
     postgresql, portable = both_loaders(monkeypatch, **search)
     assert len(postgresql) > 50  # a search with something to disagree about
     assert postgresql == portable
+
+
+def contents(loaded: Calendar) -> dict[str, object]:
+    """What a calendar holds, whatever order its rows came in."""
+    return {
+        "timezones": loaded.timezones,
+        "blocks": sorted(loaded.blocks, key=repr),
+        "hours": sorted(loaded.hours, key=repr),
+        "closures": sorted(loaded.closures, key=repr),
+        "time_off": sorted(loaded.time_off),
+        "busy": sorted(loaded.busy),
+    }
+
+
+@pytest.mark.parametrize(
+    "scope", ["everyone", "one surgeon", "one location", "excluding a visit", "one slot check", "nobody"]
+)
+def test_both_loaders_read_the_same_calendar(practice: dict[str, list[int]], scope: str) -> None:
+    load: dict[str, object] = {
+        "start": START,
+        "end": END,
+        "surgeon_ids": None,
+        "location_ids": None,
+        "exclude_appointment_id": None,
+    }
+    if scope == "one surgeon":
+        load["surgeon_ids"] = practice["surgeons"][:1]
+    elif scope == "one location":
+        load["location_ids"] = practice["locations"][1:]
+    elif scope == "excluding a visit":
+        load["exclude_appointment_id"] = practice["moving"][0]
+    elif scope == "one slot check":  # what booking asks: one surgeon, one location, one instant
+        start = dt.datetime(2027, 3, 15, 15, 0, tzinfo=dt.UTC)
+        load.update(
+            start=start,
+            end=start + dt.timedelta(microseconds=1),
+            surgeon_ids=practice["surgeons"][:1],
+            location_ids=practice["locations"][:1],
+        )
+    elif scope == "nobody":
+        load["surgeon_ids"] = [max(practice["surgeons"]) + 1]
+    postgresql = contents(calendar._calendar_postgresql(**load))  # type: ignore[arg-type]
+    portable = contents(calendar._calendar_orm(**load))  # type: ignore[arg-type]
+    assert postgresql == portable
+    assert bool(postgresql["blocks"]) == (scope != "nobody")  # a calendar with something to disagree about
+
+
+def test_the_conflict_check_reads_the_availability_slot_search_reads(practice: dict[str, list[int]]) -> None:
+    surgeons, locations = practice["surgeons"], practice["locations"]
+    zones = dict(Location.objects.filter(id__in=locations).values_list("id", "timezone"))
+    scope = {"start": START, "end": END, "surgeon_ids": surgeons, "location_ids": locations}
+    for_slots = contents(calendar.calendar_for_slots(**scope))  # type: ignore[arg-type]
+    for_conflicts = contents(calendar.calendar_for_conflicts(**scope, timezones=zones))  # type: ignore[arg-type]
+    for part in ("timezones", "blocks", "hours", "closures"):
+        assert for_conflicts[part] == for_slots[part]
+    # Time off on its own (a visit in it has its own reason), and no busy visits: other visits are
+    # no conflict. Slot search reads both as one list.
+    time_off = sorted(SurgeonInterval(row.surgeon_id, row.start, row.end) for row in TimeOff.objects.all())
+    assert for_conflicts["time_off"] == time_off
+    assert for_conflicts["busy"] == []
+    assert set(time_off) < set(for_slots["busy"])  # type: ignore[call-overload]

@@ -125,6 +125,20 @@ def test_a_visit_outside_the_surgeons_blocks_is_outside_blocks(block: Block) -> 
     assert reasons() == {visit.id: CONFLICT_OUTSIDE_BLOCKS}
 
 
+def test_a_visit_on_a_closed_day_is_a_closure_conflict_even_with_its_block_gone(block: Block) -> None:
+    visit = visit_at(block, 9)
+    ClosureFactory(location=block.location, start_date=MONDAY, end_date=MONDAY)
+    block.delete()
+    assert reasons() == {visit.id: CONFLICT_CLOSURE}
+
+
+def test_a_visit_after_its_block_ended_is_outside_blocks(block: Block) -> None:
+    visit = visit_at(block, 9)
+    block.valid_until = MONDAY - dt.timedelta(days=1)
+    block.save()
+    assert reasons() == {visit.id: CONFLICT_OUTSIDE_BLOCKS}
+
+
 def test_past_and_cancelled_visits_are_not_reported(block: Block) -> None:
     visit_at(block, 13, status=AppointmentStatus.CANCELLED)
     visit_at(block, 13, day=dt.date(2027, 2, 22))

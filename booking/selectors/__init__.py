@@ -1,0 +1,57 @@
+"""Booking's reads, one module per concern: the calendar loader, slots, conflicts, access reports,
+the waitlist, appointments and patients. Callers import from `booking.selectors`, as they did when
+it was one module."""
+
+from booking.selectors.appointments import appointments_with_details
+from booking.selectors.calendar import LONGEST_VISIT
+from booking.selectors.conflicts import AppointmentConflict, appointment_conflicts
+from booking.selectors.patients import PATIENT_SEARCH_MIN_PHONE_DIGITS, patient_search
+from booking.selectors.reports import (
+    ACCESS_STEPS_DAYS,
+    DEFAULT_ACCESS_TYPE,
+    ThirdNextAvailable,
+    TierAccess,
+    access_report,
+    access_type_default,
+    bookings_by_window,
+    third_next_available,
+)
+from booking.selectors.slots import (
+    EARLIEST_STEPS_DAYS,
+    SlotsInWindow,
+    slot_is_free,
+    slot_rules,
+    slots_earliest,
+    slots_free,
+    slots_in_window,
+    slots_next,
+    tier_window_end,
+)
+from booking.selectors.waitlist import waitlist_matches
+
+__all__ = [
+    "ACCESS_STEPS_DAYS",
+    "DEFAULT_ACCESS_TYPE",
+    "EARLIEST_STEPS_DAYS",
+    "LONGEST_VISIT",
+    "PATIENT_SEARCH_MIN_PHONE_DIGITS",
+    "AppointmentConflict",
+    "SlotsInWindow",
+    "ThirdNextAvailable",
+    "TierAccess",
+    "access_report",
+    "access_type_default",
+    "appointment_conflicts",
+    "appointments_with_details",
+    "bookings_by_window",
+    "patient_search",
+    "slot_is_free",
+    "slot_rules",
+    "slots_earliest",
+    "slots_free",
+    "slots_in_window",
+    "slots_next",
+    "third_next_available",
+    "tier_window_end",
+    "waitlist_matches",
+]
