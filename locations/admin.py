@@ -13,16 +13,15 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from locations.models import Block, Closure, Location, OpeningHours, TimeOff
-from locations.services import (
+from locations.services.blocks import (
     BlockTimes,
-    Interval,
     block_errors,
     block_overlap_message,
     block_overlapping,
     block_times,
-    closure_errors,
-    hours_errors,
 )
+from locations.services.closures import closure_errors
+from locations.services.hours import Interval, hours_errors
 from practice.models import Surgeon
 
 

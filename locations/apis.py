@@ -40,20 +40,11 @@ from locations.serializers import (
     TimeOffSerializer,
     TimeOffWithConflictsSerializer,
 )
-from locations.services import (
-    Interval,
-    block_create,
-    block_delete,
-    block_update,
-    closure_create,
-    closure_delete,
-    location_create,
-    location_delete,
-    location_hours_replace,
-    location_update,
-    time_off_create,
-    time_off_delete,
-)
+from locations.services.blocks import block_create, block_delete, block_update
+from locations.services.closures import closure_create, closure_delete
+from locations.services.hours import Interval, location_hours_replace
+from locations.services.locations import location_create, location_delete, location_update
+from locations.services.time_off import time_off_create, time_off_delete
 from practice.apis import ServiceViewSet, destroy_refused_while_in_use
 from practice.models import Surgeon
 from practice.permissions import SchedulerReadsAdministratorWrites

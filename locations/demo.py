@@ -11,13 +11,10 @@ import datetime as dt
 from django.utils import timezone
 
 from locations.models import Location
-from locations.services import (
-    Interval,
-    block_create,
-    closures_import_holidays,
-    location_create,
-    location_hours_replace,
-)
+from locations.services.blocks import block_create
+from locations.services.closures import closures_import_holidays
+from locations.services.hours import Interval, location_hours_replace
+from locations.services.locations import location_create
 from practice.models import AppointmentType, Surgeon, UrgencyTier
 from practice.services import appointment_type_create, surgeon_create
 

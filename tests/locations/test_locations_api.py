@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from booking.models import AppointmentStatus
 from locations.models import Location
-from locations.services import InvalidTimezone
+from locations.services.errors import InvalidTimezone
 from practice.services import HasFutureAppointments, InUse
 from tests.factories import AppointmentFactory, BlockFactory, LocationFactory
 
