@@ -13,9 +13,9 @@ from django.utils import timezone
 from booking.models import ACTIVE_STATUSES, Appointment, Patient
 from booking.selectors import slots_earliest
 from booking.services import appointment_book, patient_create
-from locations.models import Location
+from locations.models import Location, Surgeon
 from practice.errors import DomainError
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 
 PATIENTS = [
     # first, last, date of birth, phone, record number, visit type code, tier code

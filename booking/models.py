@@ -10,9 +10,9 @@ from django.db.models.functions import Upper
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from locations.models import Location
+from locations.models import Location, Surgeon
 from practice.db import PostgresExclusionConstraint, TsTzRange
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 
 
 class Patient(models.Model):

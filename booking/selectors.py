@@ -35,8 +35,8 @@ from booking.availability import (
     zone,
 )
 from booking.models import ACTIVE_STATUSES, Appointment, Patient, WaitlistEntry, WaitlistStatus
-from locations.models import Block, Closure, Location, OpeningHours, TimeOff
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
+from practice.models import AppointmentType, UrgencyTier
 
 # A local day that [start, end) touches begins at most 25 hours before start and ends at most 25
 # hours after end, in any zone. Until the blocks say which zones matter, dates are padded so.

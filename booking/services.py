@@ -28,12 +28,12 @@ from booking.models import (
 )
 from booking.selectors import slot_is_free, slots_next, tier_window_end
 from booking.serializers import slot_data
-from locations.models import Location
+from locations.models import Location, Surgeon
 from notifications import services as notifications
 from practice.clock import practice_today
 from practice.db import insert_with_history
 from practice.errors import ConcurrentChange, Conflict, DomainError, InvalidInput
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 
 # Cancelling closer to the start than this is a late cancellation (the practice reports on it).
 LATE_CANCELLATION = dt.timedelta(hours=24)

@@ -1,4 +1,4 @@
-"""Locations with their hours and closures; surgeons' blocks and time off."""
+"""Locations with their hours and closures; surgeons with their blocks and time off."""
 
 from __future__ import annotations
 
@@ -15,16 +15,18 @@ from rest_framework.views import APIView
 
 from booking.selectors import appointment_conflicts
 from booking.serializers import AppointmentConflictSerializer
-from locations.models import Block, Closure, Location, TimeOff
+from locations.models import Block, Closure, Location, Surgeon, TimeOff
 from locations.selectors import (
     BlockFilter,
     ClosureFilter,
     LocationFilter,
+    SurgeonFilter,
     TimeOffFilter,
     block_list,
     closure_list,
     location_hours,
     location_list,
+    surgeon_list,
     time_off_list,
 )
 from locations.serializers import (
@@ -37,6 +39,8 @@ from locations.serializers import (
     HoursReplaceOutputSerializer,
     LocationSerializer,
     LocationWithConflictsSerializer,
+    SurgeonSerializer,
+    SurgeonWithConflictsSerializer,
     TimeOffSerializer,
     TimeOffWithConflictsSerializer,
 )
@@ -44,9 +48,9 @@ from locations.services.blocks import block_create, block_delete, block_update
 from locations.services.closures import closure_create, closure_delete
 from locations.services.hours import Interval, location_hours_replace
 from locations.services.locations import location_create, location_delete, location_update
+from locations.services.surgeons import surgeon_create, surgeon_delete, surgeon_update
 from locations.services.time_off import time_off_create, time_off_delete
 from practice.apis import ServiceViewSet, destroy_refused_while_in_use
-from practice.models import Surgeon
 from practice.permissions import SchedulerReadsAdministratorWrites
 
 
@@ -78,6 +82,36 @@ class LocationViewSet(ServiceViewSet):
 
     def service_delete(self, instance: Location) -> None:
         location_delete(location=instance)
+
+
+@extend_schema_view(
+    destroy=destroy_refused_while_in_use("surgeon"),
+    update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
+    partial_update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
+)
+@extend_schema(tags=["surgeons"])
+class SurgeonViewSet(ServiceViewSet):
+    serializer_class = SurgeonSerializer
+    filterset_class = SurgeonFilter
+    queryset = surgeon_list()
+
+    def response_data(self, instance: Surgeon) -> Any:
+        """A change (deactivating) answers with the visits it left outside availability, as the
+        writes under a surgeon do."""
+        data = super().response_data(instance)
+        if self.action in ("update", "partial_update"):
+            conflicts = appointment_conflicts(surgeon_id=instance.pk)
+            data = {**data, "conflicts": AppointmentConflictSerializer(conflicts, many=True).data}
+        return data
+
+    def service_create(self, data: dict[str, Any]) -> Surgeon:
+        return surgeon_create(**data)
+
+    def service_update(self, instance: Surgeon, data: dict[str, Any]) -> Surgeon:
+        return surgeon_update(surgeon=instance, data=data)
+
+    def service_delete(self, instance: Surgeon) -> None:
+        surgeon_delete(surgeon=instance)
 
 
 class LocationHoursApi(APIView):

@@ -1,4 +1,4 @@
-"""Serializers for locations and surgeons' templates; field names are the API's contract."""
+"""Serializers for locations, surgeons and their templates; field names are the API's contract."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from booking.serializers import AppointmentConflictSerializer
-from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
 from practice.fields import AwareDateTimeField, CodeRelatedField
 from practice.models import UrgencyTier
 
@@ -69,6 +69,17 @@ class ClosureSerializer(serializers.ModelSerializer):
         read_only_fields = ["location"]
 
 
+class SurgeonSerializer(serializers.ModelSerializer):
+    specialties = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    display_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Defaults to “Dr. First Last”."
+    )
+
+    class Meta:
+        model = Surgeon
+        fields = ["id", "first_name", "last_name", "display_name", "specialties", "is_active"]
+
+
 class BlockSerializer(serializers.ModelSerializer):
     start = WallClockField()
     end = WallClockField()
@@ -109,6 +120,7 @@ class TimeOffSerializer(serializers.ModelSerializer):
 
 # --- Write answers: the object, plus the booked visits the change left outside availability ----
 
+
 _CONFLICTS_HELP = (
     "Booked future visits that now fall outside availability (nothing is cancelled): "
     "schedulers move them; GET /api/v1/conflicts/ lists them all."
@@ -129,6 +141,18 @@ class LocationWithConflictsSerializer(LocationSerializer):
 
     class Meta(LocationSerializer.Meta):
         fields = [*LocationSerializer.Meta.fields, "conflicts"]
+
+
+class SurgeonWithConflictsSerializer(SurgeonSerializer):
+    conflicts = AppointmentConflictSerializer(
+        many=True,
+        read_only=True,
+        help_text="Booked future visits of the surgeon now outside availability (deactivating makes "
+        "them all inactive); nothing is cancelled. GET /api/v1/conflicts/ lists them all.",
+    )
+
+    class Meta(SurgeonSerializer.Meta):
+        fields = [*SurgeonSerializer.Meta.fields, "conflicts"]
 
 
 class ClosureWithConflictsSerializer(ClosureSerializer):

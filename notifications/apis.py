@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking.models import Appointment, FollowUpWindow, Patient, Surgery
+from locations.models import Surgeon
 from notifications import selectors, services
 from notifications.models import Message, MessageKind, MessageStatus, WorklistItem
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
-from practice.models import Surgeon
 from practice.permissions import IsScheduler
 
 # --- Messages ------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ from practice.errors import InvalidInput
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from practice.models import Surgeon
+    from locations.models import Surgeon
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Writes for locations, their hours and closures, and surgeons' blocks and time off.
+"""Writes for locations, their hours and closures, and surgeons with their blocks and time off.
 
 One module per concern; the error classes, with their codes, are in `errors`. The validators
 (`*_errors`, `block_overlapping`) are pure or read-only so the Django admin's forms call the very

@@ -8,10 +8,10 @@ from typing import Any
 
 from django.db import transaction
 
-from locations.models import Block, Location
+from locations.models import Block, Location, Surgeon
 from locations.services.errors import BlockOverlap, raise_field_errors
 from practice.errors import InvalidInput
-from practice.models import Surgeon, UrgencyTier
+from practice.models import UrgencyTier
 from practice.services import model_update
 
 

@@ -6,10 +6,9 @@ import datetime as dt
 
 from django.db import transaction
 
-from locations.models import TimeOff
+from locations.models import Surgeon, TimeOff
 from locations.services.errors import InvalidInterval
 from practice.errors import InvalidInput
-from practice.models import Surgeon
 
 
 @transaction.atomic

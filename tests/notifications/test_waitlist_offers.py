@@ -13,10 +13,9 @@ from rest_framework.test import APIClient
 
 from booking.models import Appointment, AppointmentStatus, Patient, WaitlistEntry, WaitlistStatus
 from booking.services import appointment_cancel, appointment_reschedule, waitlist_entries_expire
-from locations.models import Location
+from locations.models import Location, Surgeon
 from notifications import services
 from notifications.models import Message, MessageKind, WaitlistOffer, WaitlistOfferStatus
-from practice.models import Surgeon
 from tests.factories import AppointmentTypeFactory, PatientFactory, tier
 from tests.notifications.conftest import MONDAY_MORNING, book, clinic, text_from
 

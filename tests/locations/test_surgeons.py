@@ -8,8 +8,7 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from booking.models import AppointmentStatus
-from locations.models import Block
-from practice.models import Surgeon
+from locations.models import Block, Surgeon
 from practice.services import HasFutureAppointments, InUse
 from tests.factories import AppointmentFactory, BlockFactory, SurgeonFactory, TimeOffFactory
 
