@@ -21,7 +21,6 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone as django_timezone
 
 from booking.availability import (
-    CONFLICT_INACTIVE,
     BlockSpec,
     Calendar,
     ClosureSpec,
@@ -36,6 +35,7 @@ from booking.availability import (
 )
 from booking.models import ACTIVE_STATUSES, Appointment, Patient, WaitlistEntry, WaitlistStatus
 from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
+from locations.visits import CONFLICT_INACTIVE
 from practice.models import AppointmentType, UrgencyTier
 
 # A local day that [start, end) touches begins at most 25 hours before start and ends at most 25
@@ -462,7 +462,7 @@ def slots_in_window(
 
 @dataclass(frozen=True)
 class AppointmentConflict:
-    """A future active visit that falls outside availability, and why (availability.CONFLICT_*)."""
+    """A future active visit that falls outside availability, and why (locations.visits.CONFLICT_*)."""
 
     appointment: Appointment
     reason: str
@@ -560,6 +560,19 @@ def appointment_conflicts(
         for visit_id, reason in reasons.items()
         if visit_id in appointments
     ]
+
+
+def future_appointments_exist(
+    *, location_id: int | None = None, surgeon_id: int | None = None, now: dt.datetime | None = None
+) -> bool:
+    """Whether an active (booked, confirmed, ...) visit at the location, of the surgeon, has yet
+    to end. Locations asks it (through `locations.visits`) before deleting either."""
+    appointments = Appointment.objects.filter(status__in=ACTIVE_STATUSES, end__gt=_now(now))
+    if location_id is not None:
+        appointments = appointments.filter(location_id=location_id)
+    if surgeon_id is not None:
+        appointments = appointments.filter(surgeon_id=surgeon_id)
+    return appointments.exists()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Booking serializers shared by more than one view (and by other apps' responses)."""
+"""Booking serializers shared by more than one view."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from booking.availability import CONFLICT_REASONS, Slot, zone
+from booking.availability import Slot, zone
 
 
 class SlotSerializer(serializers.Serializer):
@@ -50,21 +50,3 @@ def slots_data(slots: Iterable[Slot]) -> list[dict[str, Any]]:
         }
         for slot in slots
     ]
-
-
-class AppointmentConflictSerializer(serializers.Serializer):
-    """A future visit that no longer fits its surgeon's availability, and why."""
-
-    id = serializers.IntegerField(source="appointment.id")
-    patient = serializers.IntegerField(source="appointment.patient_id")
-    surgeon = serializers.IntegerField(source="appointment.surgeon_id")
-    location = serializers.IntegerField(source="appointment.location_id")
-    start = serializers.DateTimeField(source="appointment.start")
-    end = serializers.DateTimeField(source="appointment.end")
-    status = serializers.CharField(
-        source="appointment.status", help_text="booked, confirmed, checked_in or completed (active statuses)."
-    )
-    reason = serializers.ChoiceField(
-        choices=CONFLICT_REASONS,
-        help_text="inactive, closure, time_off, outside_hours or outside_blocks (the first that applies).",
-    )

@@ -13,8 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking.selectors import appointment_conflicts
-from booking.serializers import AppointmentConflictSerializer
+from locations import visits
 from locations.models import Block, Closure, Location, Surgeon, TimeOff
 from locations.selectors import (
     BlockFilter,
@@ -30,6 +29,7 @@ from locations.selectors import (
     time_off_list,
 )
 from locations.serializers import (
+    AppointmentConflictSerializer,
     BlockSerializer,
     BlockWithConflictsSerializer,
     ClosureSerializer,
@@ -70,7 +70,7 @@ class LocationViewSet(ServiceViewSet):
         availability, as the writes under a location do."""
         data = super().response_data(instance)
         if self.action in ("update", "partial_update"):
-            conflicts = appointment_conflicts(location_id=instance.pk)
+            conflicts = visits.conflicts(location_id=instance.pk)
             data = {**data, "conflicts": AppointmentConflictSerializer(conflicts, many=True).data}
         return data
 
@@ -100,7 +100,7 @@ class SurgeonViewSet(ServiceViewSet):
         writes under a surgeon do."""
         data = super().response_data(instance)
         if self.action in ("update", "partial_update"):
-            conflicts = appointment_conflicts(surgeon_id=instance.pk)
+            conflicts = visits.conflicts(surgeon_id=instance.pk)
             data = {**data, "conflicts": AppointmentConflictSerializer(conflicts, many=True).data}
         return data
 
@@ -136,7 +136,7 @@ class LocationHoursApi(APIView):
         serializer.is_valid(raise_exception=True)
         intervals = [Interval(**item) for item in serializer.validated_data]
         hours = location_hours_replace(location=location, intervals=intervals)
-        conflicts = appointment_conflicts(location_id=location.pk)
+        conflicts = visits.conflicts(location_id=location.pk)
         return Response(
             {
                 "hours": HoursIntervalSerializer(hours, many=True).data,
@@ -165,7 +165,7 @@ class _UnderParent(ServiceViewSet):
         return data
 
     def conflicts_data(self) -> Any:
-        conflicts = appointment_conflicts(**{self.parent_kwarg: self.parent.pk})
+        conflicts = visits.conflicts(**{self.parent_kwarg: self.parent.pk})
         return AppointmentConflictSerializer(conflicts, many=True).data
 
     def get_queryset(self) -> QuerySet[Any]:

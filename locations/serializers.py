@@ -8,8 +8,8 @@ from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
-from booking.serializers import AppointmentConflictSerializer
 from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
+from locations.visits import CONFLICT_REASONS
 from practice.fields import AwareDateTimeField, CodeRelatedField
 from practice.models import UrgencyTier
 
@@ -119,6 +119,27 @@ class TimeOffSerializer(serializers.ModelSerializer):
 
 
 # --- Write answers: the object, plus the booked visits the change left outside availability ----
+
+
+# Renders any `locations.visits.VisitConflict` (an object with `.appointment` and `.reason`): the
+# visits are booking's, the shape is the one every write here answers with. (Not in the docstring,
+# which the API schema publishes.)
+class AppointmentConflictSerializer(serializers.Serializer):
+    """A future visit that no longer fits its surgeon's availability, and why."""
+
+    id = serializers.IntegerField(source="appointment.id")
+    patient = serializers.IntegerField(source="appointment.patient_id")
+    surgeon = serializers.IntegerField(source="appointment.surgeon_id")
+    location = serializers.IntegerField(source="appointment.location_id")
+    start = serializers.DateTimeField(source="appointment.start")
+    end = serializers.DateTimeField(source="appointment.end")
+    status = serializers.CharField(
+        source="appointment.status", help_text="booked, confirmed, checked_in or completed (active statuses)."
+    )
+    reason = serializers.ChoiceField(
+        choices=CONFLICT_REASONS,
+        help_text="inactive, closure, time_off, outside_hours or outside_blocks (the first that applies).",
+    )
 
 
 _CONFLICTS_HELP = (

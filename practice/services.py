@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import Group, User
 from django.db import models, transaction
 from django.db.models import ProtectedError
-from django.utils import timezone
 
 from practice.errors import Conflict, InvalidInput
 from practice.models import AppointmentType, UrgencyTier
@@ -38,26 +37,9 @@ def user_create_or_update(*, username: str, role: str, password: str) -> User:
 # --- Reference data: appointment types, urgency tiers -----------------------------------------
 
 
-class HasFutureAppointments(Conflict):
-    code = "has_future_appointments"
-    default_message = "It has booked appointments still to come; deactivate it instead."
-
-
 class InUse(Conflict):
     code = "in_use"
     default_message = "Other records still refer to it; deactivate it instead."
-
-
-def future_appointments_exist(*, surgeon: Any = None, location: Any = None) -> bool:
-    """Whether an active (booked, confirmed, ...) appointment has yet to end."""
-    from booking.models import ACTIVE_STATUSES, Appointment
-
-    appointments = Appointment.objects.filter(status__in=ACTIVE_STATUSES, end__gt=timezone.now())
-    if surgeon is not None:
-        appointments = appointments.filter(surgeon=surgeon)
-    if location is not None:
-        appointments = appointments.filter(location=location)
-    return appointments.exists()
 
 
 def model_update(*, instance: _M, data: dict[str, Any], fields: Iterable[str]) -> _M:

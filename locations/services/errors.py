@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from practice.errors import InvalidInput
+from practice.errors import Conflict, InvalidInput
 
 
 class InvalidTimezone(InvalidInput):
@@ -23,6 +23,11 @@ class HoursOverlap(InvalidInput):
 class BlockOverlap(InvalidInput):
     code = "block_overlap"
     default_message = "The surgeon already works at that time."
+
+
+class HasFutureAppointments(Conflict):
+    code = "has_future_appointments"
+    default_message = "It has booked appointments still to come; deactivate it instead."
 
 
 def raise_field_errors(errors: dict[str, str], error_class: type[InvalidInput] = InvalidInterval) -> None:

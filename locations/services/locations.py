@@ -6,9 +6,10 @@ from typing import Any
 
 from django.db import transaction
 
+from locations import visits
 from locations.models import Location, timezone_error
-from locations.services.errors import InvalidTimezone
-from practice.services import HasFutureAppointments, future_appointments_exist, instance_delete, model_update
+from locations.services.errors import HasFutureAppointments, InvalidTimezone
+from practice.services import instance_delete, model_update
 
 LOCATION_FIELDS = ("name", "address", "phone", "timezone", "is_active")
 
@@ -39,6 +40,6 @@ def location_update(*, location: Location, data: dict[str, Any]) -> Location:
 def location_delete(*, location: Location) -> None:
     """Refused while appointments are still to come there. Holds SELECT FOR UPDATE on the location."""
     location = Location.objects.select_for_update().get(pk=location.pk)
-    if future_appointments_exist(location=location):
+    if visits.future_visits_exist(location_id=location.pk):
         raise HasFutureAppointments("This location has appointments still to come; deactivate it instead.")
     instance_delete(instance=location, what="location")

@@ -6,9 +6,11 @@ from typing import Any
 
 from django.db import transaction
 
+from locations import visits
 from locations.models import Surgeon
+from locations.services.errors import HasFutureAppointments
 from practice.errors import InvalidInput
-from practice.services import HasFutureAppointments, future_appointments_exist, instance_delete, model_update
+from practice.services import instance_delete, model_update
 
 SURGEON_FIELDS = ("first_name", "last_name", "display_name", "specialties", "is_active")
 
@@ -62,6 +64,6 @@ def surgeon_delete(*, surgeon: Surgeon) -> None:
     Holds SELECT FOR UPDATE on the surgeon, so a booking cannot slip in between check and delete.
     """
     surgeon = Surgeon.objects.select_for_update().get(pk=surgeon.pk)
-    if future_appointments_exist(surgeon=surgeon):
+    if visits.future_visits_exist(surgeon_id=surgeon.pk):
         raise HasFutureAppointments("This surgeon has appointments still to come; deactivate instead.")
     instance_delete(instance=surgeon, what="surgeon")

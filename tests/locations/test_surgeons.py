@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 
 from booking.models import AppointmentStatus
 from locations.models import Block, Surgeon
-from practice.services import HasFutureAppointments, InUse
+from locations.services.errors import HasFutureAppointments
+from practice.services import InUse
 from tests.factories import AppointmentFactory, BlockFactory, SurgeonFactory, TimeOffFactory
 
 pytestmark = pytest.mark.django_db
