@@ -128,7 +128,7 @@ SURGEONS = [
 
 
 def demo_load() -> list[str]:
-    """Call inside a transaction (practice.demo.demo_load holds one)."""
+    """Call inside a transaction (booking.demo.demo_load holds one)."""
     today = timezone.now().date()
     locations: dict[str, Location] = {}
     for name, address, phone, zone, subdiv, hours in LOCATIONS:
