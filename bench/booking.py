@@ -88,8 +88,8 @@ def set_up() -> dict[str, Any]:
 
     from booking.models import Patient
     from booking.selectors import slots_free
-    from locations.models import Block, Location, OpeningHours
-    from practice.models import AppointmentType, Surgeon, UrgencyTier
+    from locations.models import Block, Location, OpeningHours, Surgeon
+    from practice.models import AppointmentType, UrgencyTier
     from practice.services import user_create_or_update
 
     call_command("migrate", verbosity=0)
@@ -148,8 +148,7 @@ def bench_in_process(
     from django.contrib.auth.models import User
 
     from booking.services import appointment_book
-    from locations.models import Location
-    from practice.models import Surgeon
+    from locations.models import Location, Surgeon
 
     surgeons = {surgeon.pk: surgeon for surgeon in Surgeon.objects.all()}
     location = Location.objects.get(pk=world["location"].pk)

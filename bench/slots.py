@@ -71,8 +71,8 @@ from rest_framework.test import APIClient  # noqa: E402
 
 from booking.models import Appointment, Patient  # noqa: E402
 from booking.selectors import appointment_conflicts, slots_earliest, slots_free  # noqa: E402
-from locations.models import Block, Location, OpeningHours, TimeOff  # noqa: E402
-from practice.models import AppointmentType, Surgeon, UrgencyTier  # noqa: E402
+from locations.models import Block, Location, OpeningHours, Surgeon, TimeOff  # noqa: E402
+from practice.models import AppointmentType, UrgencyTier  # noqa: E402
 from practice.permissions import SCHEDULERS  # noqa: E402
 
 

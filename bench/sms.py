@@ -182,10 +182,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
 
     from booking.models import Appointment, Patient
-    from locations.models import Location
+    from locations.models import Location, Surgeon
     from notifications import reactions, tasks
     from notifications.models import Message, MessageKind, MessageStatus
-    from practice.models import AppointmentType, Surgeon, UrgencyTier
+    from practice.models import AppointmentType, UrgencyTier
 
     location = Location.objects.create(name="Lakeview Clinic", timezone="America/Chicago")
     surgeon = Surgeon.objects.create(first_name="Ada", last_name="Bench", display_name="Dr. Bench")

@@ -26,6 +26,14 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+# Why a visit no longer fits is locations' vocabulary: its writes answer with these reasons.
+from locations.visits import (
+    CONFLICT_CLOSURE,
+    CONFLICT_OUTSIDE_BLOCKS,
+    CONFLICT_OUTSIDE_HOURS,
+    CONFLICT_TIME_OFF,
+)
+
 UTC = dt.UTC
 
 Interval = tuple[dt.datetime, dt.datetime]
@@ -491,22 +499,6 @@ def _unique(slots: list[Slot]) -> list[Slot]:
             seen.add(key)
             result.append(slot)
     return result
-
-
-# Why an existing visit no longer fits, most specific first.
-CONFLICT_CLOSURE = "closure"
-CONFLICT_TIME_OFF = "time_off"
-CONFLICT_OUTSIDE_HOURS = "outside_hours"
-CONFLICT_OUTSIDE_BLOCKS = "outside_blocks"
-# The surgeon or the location was deactivated: the visit must move wherever the calendar says.
-CONFLICT_INACTIVE = "inactive"
-CONFLICT_REASONS = [
-    CONFLICT_INACTIVE,
-    CONFLICT_CLOSURE,
-    CONFLICT_TIME_OFF,
-    CONFLICT_OUTSIDE_HOURS,
-    CONFLICT_OUTSIDE_BLOCKS,
-]
 
 
 def conflict_reason(

@@ -1,21 +1,25 @@
-"""Demo patients, each with an upcoming visit booked through the booking service.
+"""The demo practice for `make run` (`manage.py load_demo`): demo patients, each with an upcoming
+visit booked through the booking service, after the apps below have loaded theirs.
 
 Idempotent: patients are found by record number, and a patient who already has an upcoming
-visit gets no other. Runs after the locations demo (surgeons, blocks, appointment types).
+visit gets no other.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
 from django.utils import timezone
 
 from booking.models import ACTIVE_STATUSES, Appointment, Patient
 from booking.selectors import slots_earliest
 from booking.services import appointment_book, patient_create
-from locations.models import Location
+from locations.demo import demo_load as locations_demo_load
+from locations.models import Location, Surgeon
+from practice.demo import demo_load as practice_demo_load
 from practice.errors import DomainError
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 
 PATIENTS = [
     # first, last, date of birth, phone, record number, visit type code, tier code
@@ -26,8 +30,18 @@ PATIENTS = [
 ]
 
 
+@transaction.atomic
 def demo_load() -> list[str]:
-    """Load the demo patients and book their visits; returns lines describing them."""
+    """Load the whole demo practice, lowest app first (logins; locations, surgeons and their
+    templates; patients and their visits); returns lines describing what a visitor can use."""
+    lines = practice_demo_load()
+    lines += locations_demo_load()
+    lines += _patients_load()
+    return lines
+
+
+def _patients_load() -> list[str]:
+    """The demo patients, each with a visit booked; returns lines describing them."""
     now = timezone.now()
     lines: list[str] = []
     for first, last, born, phone, record, type_code, tier_code in PATIENTS:

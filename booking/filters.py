@@ -7,9 +7,9 @@ from django.db.models import QuerySet
 
 from booking.models import Appointment, AppointmentStatus, Patient, WaitlistEntry, WaitlistStatus
 from booking.selectors import patient_search
-from locations.models import Location
+from locations.models import Location, Surgeon
 from practice.filters import AwareDateTimeFilter
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 
 
 class PatientFilter(django_filters.FilterSet):

@@ -11,9 +11,9 @@ from django.db.models.functions import Upper
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from locations.models import Location
+from locations.models import Location, Surgeon
 from practice.db import PostgresExclusionConstraint, TsTzRange
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 
 
 class Patient(models.Model):
@@ -186,7 +186,7 @@ class WaitlistOffer(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        # Made by notifications before offers became booking's (migration 0003 moved the model).
+        # Made by notifications before offers became booking's (migration 0004 moved the model).
         db_table = "notifications_waitlistoffer"
         ordering = ["-created_at", "-id"]
         constraints = [

@@ -1,4 +1,4 @@
-"""Administrators manage locations (hours and closures inline) and surgeons' templates here.
+"""Administrators manage locations (hours and closures inline) and surgeons (blocks and time off inline).
 
 Every form runs the same validators as the API (`locations.services`), so a bad week or an
 overlapping block is an error on the form, never a 500 from a database constraint.
@@ -12,18 +12,18 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from locations.models import Block, Closure, Location, OpeningHours, TimeOff
-from locations.services import (
+from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
+from locations.services.blocks import (
     BlockTimes,
-    Interval,
     block_errors,
     block_overlap_message,
     block_overlapping,
     block_times,
-    closure_errors,
-    hours_errors,
 )
-from practice.models import Surgeon
+from locations.services.closures import closure_errors
+from locations.services.hours import Interval, hours_errors
+from locations.services.surgeons import specialties_validate
+from practice.errors import InvalidInput
 
 
 def _live_forms(formset: forms.BaseInlineFormSet) -> list[forms.ModelForm]:
@@ -216,6 +216,27 @@ class LocationAdmin(SimpleHistoryAdmin):
     list_display = ["name", "timezone", "phone", "is_active"]
     list_filter = ["is_active", "timezone"]
     search_fields = ["name", "address"]
+
+
+class SurgeonForm(forms.ModelForm):
+    class Meta:
+        model = Surgeon
+        fields = ["first_name", "last_name", "display_name", "specialties", "is_active"]
+
+    def clean_specialties(self) -> Any:
+        try:
+            return specialties_validate(self.cleaned_data["specialties"])
+        except InvalidInput as error:
+            raise forms.ValidationError(error.message) from error
+
+
+@admin.register(Surgeon)
+class SurgeonAdmin(SimpleHistoryAdmin):
+    form = SurgeonForm
+    inlines = [BlockInline, TimeOffInline]
+    list_display = ["display_name", "first_name", "last_name", "is_active"]
+    list_filter = ["is_active", "blocks__location"]
+    search_fields = ["first_name", "last_name", "display_name"]
 
 
 @admin.register(Block)

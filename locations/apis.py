@@ -1,4 +1,4 @@
-"""Locations with their hours and closures; surgeons' blocks and time off."""
+"""Locations with their hours and closures; surgeons with their blocks and time off."""
 
 from __future__ import annotations
 
@@ -13,21 +13,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking.selectors import appointment_conflicts
-from booking.serializers import AppointmentConflictSerializer
-from locations.models import Block, Closure, Location, TimeOff
+from locations import visits
+from locations.models import Block, Closure, Location, Surgeon, TimeOff
 from locations.selectors import (
     BlockFilter,
     ClosureFilter,
     LocationFilter,
+    SurgeonFilter,
     TimeOffFilter,
     block_list,
     closure_list,
     location_hours,
     location_list,
+    surgeon_list,
     time_off_list,
 )
 from locations.serializers import (
+    AppointmentConflictSerializer,
     BlockSerializer,
     BlockWithConflictsSerializer,
     ClosureSerializer,
@@ -37,25 +39,18 @@ from locations.serializers import (
     HoursReplaceOutputSerializer,
     LocationSerializer,
     LocationWithConflictsSerializer,
+    SurgeonSerializer,
+    SurgeonWithConflictsSerializer,
     TimeOffSerializer,
     TimeOffWithConflictsSerializer,
 )
-from locations.services import (
-    Interval,
-    block_create,
-    block_delete,
-    block_update,
-    closure_create,
-    closure_delete,
-    location_create,
-    location_delete,
-    location_hours_replace,
-    location_update,
-    time_off_create,
-    time_off_delete,
-)
+from locations.services.blocks import block_create, block_delete, block_update
+from locations.services.closures import closure_create, closure_delete
+from locations.services.hours import Interval, location_hours_replace
+from locations.services.locations import location_create, location_delete, location_update
+from locations.services.surgeons import surgeon_create, surgeon_delete, surgeon_update
+from locations.services.time_off import time_off_create, time_off_delete
 from practice.apis import ServiceViewSet, destroy_refused_while_in_use
-from practice.models import Surgeon
 from practice.permissions import SchedulerReadsAdministratorWrites
 
 
@@ -75,7 +70,7 @@ class LocationViewSet(ServiceViewSet):
         availability, as the writes under a location do."""
         data = super().response_data(instance)
         if self.action in ("update", "partial_update"):
-            conflicts = appointment_conflicts(location_id=instance.pk)
+            conflicts = visits.conflicts(location_id=instance.pk)
             data = {**data, "conflicts": AppointmentConflictSerializer(conflicts, many=True).data}
         return data
 
@@ -87,6 +82,36 @@ class LocationViewSet(ServiceViewSet):
 
     def service_delete(self, instance: Location) -> None:
         location_delete(location=instance)
+
+
+@extend_schema_view(
+    destroy=destroy_refused_while_in_use("surgeon"),
+    update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
+    partial_update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
+)
+@extend_schema(tags=["surgeons"])
+class SurgeonViewSet(ServiceViewSet):
+    serializer_class = SurgeonSerializer
+    filterset_class = SurgeonFilter
+    queryset = surgeon_list()
+
+    def response_data(self, instance: Surgeon) -> Any:
+        """A change (deactivating) answers with the visits it left outside availability, as the
+        writes under a surgeon do."""
+        data = super().response_data(instance)
+        if self.action in ("update", "partial_update"):
+            conflicts = visits.conflicts(surgeon_id=instance.pk)
+            data = {**data, "conflicts": AppointmentConflictSerializer(conflicts, many=True).data}
+        return data
+
+    def service_create(self, data: dict[str, Any]) -> Surgeon:
+        return surgeon_create(**data)
+
+    def service_update(self, instance: Surgeon, data: dict[str, Any]) -> Surgeon:
+        return surgeon_update(surgeon=instance, data=data)
+
+    def service_delete(self, instance: Surgeon) -> None:
+        surgeon_delete(surgeon=instance)
 
 
 class LocationHoursApi(APIView):
@@ -111,7 +136,7 @@ class LocationHoursApi(APIView):
         serializer.is_valid(raise_exception=True)
         intervals = [Interval(**item) for item in serializer.validated_data]
         hours = location_hours_replace(location=location, intervals=intervals)
-        conflicts = appointment_conflicts(location_id=location.pk)
+        conflicts = visits.conflicts(location_id=location.pk)
         return Response(
             {
                 "hours": HoursIntervalSerializer(hours, many=True).data,
@@ -140,7 +165,7 @@ class _UnderParent(ServiceViewSet):
         return data
 
     def conflicts_data(self) -> Any:
-        conflicts = appointment_conflicts(**{self.parent_kwarg: self.parent.pk})
+        conflicts = visits.conflicts(**{self.parent_kwarg: self.parent.pk})
         return AppointmentConflictSerializer(conflicts, many=True).data
 
     def get_queryset(self) -> QuerySet[Any]:

@@ -10,16 +10,14 @@ import datetime as dt
 
 from django.utils import timezone
 
-from locations.models import Location
-from locations.services import (
-    Interval,
-    block_create,
-    closures_import_holidays,
-    location_create,
-    location_hours_replace,
-)
-from practice.models import AppointmentType, Surgeon, UrgencyTier
-from practice.services import appointment_type_create, surgeon_create
+from locations.models import Location, Surgeon
+from locations.services.blocks import block_create
+from locations.services.closures import closures_import_holidays
+from locations.services.hours import Interval, location_hours_replace
+from locations.services.locations import location_create
+from locations.services.surgeons import surgeon_create
+from practice.models import AppointmentType, UrgencyTier
+from practice.services import appointment_type_create
 
 APPOINTMENT_TYPES = [
     # code, name, duration, buffer after, minimum notice in hours
@@ -130,7 +128,7 @@ SURGEONS = [
 
 
 def demo_load() -> list[str]:
-    """Call inside a transaction (practice.demo.demo_load holds one)."""
+    """Call inside a transaction (booking.demo.demo_load holds one)."""
     today = timezone.now().date()
     locations: dict[str, Location] = {}
     for name, address, phone, zone, subdiv, hours in LOCATIONS:

@@ -1,4 +1,4 @@
-"""Where and when care can happen: locations, their hours and closures, and surgeons' blocks."""
+"""Where and when care can happen: locations, their hours and closures, surgeons and their blocks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from practice.models import Surgeon, UrgencyTier
+from practice.models import UrgencyTier
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -108,6 +108,24 @@ class Closure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.location}: {self.reason} ({self.start_date} to {self.end_date})"
+
+
+class Surgeon(models.Model):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    display_name = models.CharField(max_length=200, help_text="As patients and schedulers see it.")
+    specialties = models.JSONField(default=list, blank=True, help_text="A list of strings; internal.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The model moved here from `practice`; its tables kept their names, so no row had to move.
+    history = HistoricalRecords(table_name="practice_historicalsurgeon")
+
+    class Meta:
+        db_table = "practice_surgeon"
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name or f"{self.first_name} {self.last_name}"
 
 
 class Block(models.Model):

@@ -1,11 +1,11 @@
-"""Reads for locations, hours, closures, blocks and time off, with the filters their lists take."""
+"""Reads for locations, hours, closures, surgeons, blocks and time off, with the filters their lists take."""
 
 from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
 
-from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
 from practice.filters import AwareDateTimeFilter
 
 
@@ -30,6 +30,23 @@ class ClosureFilter(django_filters.FilterSet):
     class Meta:
         model = Closure
         fields = ["on_or_after", "on_or_before"]
+
+
+class SurgeonFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(method="filter_name", label="Part of the first, last or display name.")
+    is_active = django_filters.BooleanFilter()
+    location = django_filters.NumberFilter(
+        field_name="blocks__location", distinct=True, label="Surgeons with a block at this location."
+    )
+
+    class Meta:
+        model = Surgeon
+        fields = ["name", "is_active", "location"]
+
+    def filter_name(self, queryset: QuerySet[Surgeon], name: str, value: str) -> QuerySet[Surgeon]:
+        return queryset.filter(
+            Q(first_name__icontains=value) | Q(last_name__icontains=value) | Q(display_name__icontains=value)
+        )
 
 
 class BlockFilter(django_filters.FilterSet):
@@ -67,6 +84,10 @@ def location_hours(*, location: Location) -> QuerySet[OpeningHours]:
 
 def closure_list(*, location_id: int) -> QuerySet[Closure]:
     return Closure.objects.filter(location_id=location_id).order_by("start_date", "start_time", "id")
+
+
+def surgeon_list() -> QuerySet[Surgeon]:
+    return Surgeon.objects.all()
 
 
 def block_list(*, surgeon_id: int) -> QuerySet[Block]:

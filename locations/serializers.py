@@ -1,4 +1,4 @@
-"""Serializers for locations and surgeons' templates; field names are the API's contract."""
+"""Serializers for locations, surgeons and their templates; field names are the API's contract."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
-from booking.serializers import AppointmentConflictSerializer
-from locations.models import Block, Closure, Location, OpeningHours, TimeOff
+from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
+from locations.visits import CONFLICT_REASONS
 from practice.fields import AwareDateTimeField, CodeRelatedField
 from practice.models import UrgencyTier
 
@@ -69,6 +69,17 @@ class ClosureSerializer(serializers.ModelSerializer):
         read_only_fields = ["location"]
 
 
+class SurgeonSerializer(serializers.ModelSerializer):
+    specialties = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    display_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Defaults to “Dr. First Last”."
+    )
+
+    class Meta:
+        model = Surgeon
+        fields = ["id", "first_name", "last_name", "display_name", "specialties", "is_active"]
+
+
 class BlockSerializer(serializers.ModelSerializer):
     start = WallClockField()
     end = WallClockField()
@@ -109,6 +120,28 @@ class TimeOffSerializer(serializers.ModelSerializer):
 
 # --- Write answers: the object, plus the booked visits the change left outside availability ----
 
+
+# Renders any `locations.visits.VisitConflict` (an object with `.appointment` and `.reason`): the
+# visits are booking's, the shape is the one every write here answers with. (Not in the docstring,
+# which the API schema publishes.)
+class AppointmentConflictSerializer(serializers.Serializer):
+    """A future visit that no longer fits its surgeon's availability, and why."""
+
+    id = serializers.IntegerField(source="appointment.id")
+    patient = serializers.IntegerField(source="appointment.patient_id")
+    surgeon = serializers.IntegerField(source="appointment.surgeon_id")
+    location = serializers.IntegerField(source="appointment.location_id")
+    start = serializers.DateTimeField(source="appointment.start")
+    end = serializers.DateTimeField(source="appointment.end")
+    status = serializers.CharField(
+        source="appointment.status", help_text="booked, confirmed, checked_in or completed (active statuses)."
+    )
+    reason = serializers.ChoiceField(
+        choices=CONFLICT_REASONS,
+        help_text="inactive, closure, time_off, outside_hours or outside_blocks (the first that applies).",
+    )
+
+
 _CONFLICTS_HELP = (
     "Booked future visits that now fall outside availability (nothing is cancelled): "
     "schedulers move them; GET /api/v1/conflicts/ lists them all."
@@ -129,6 +162,18 @@ class LocationWithConflictsSerializer(LocationSerializer):
 
     class Meta(LocationSerializer.Meta):
         fields = [*LocationSerializer.Meta.fields, "conflicts"]
+
+
+class SurgeonWithConflictsSerializer(SurgeonSerializer):
+    conflicts = AppointmentConflictSerializer(
+        many=True,
+        read_only=True,
+        help_text="Booked future visits of the surgeon now outside availability (deactivating makes "
+        "them all inactive); nothing is cancelled. GET /api/v1/conflicts/ lists them all.",
+    )
+
+    class Meta(SurgeonSerializer.Meta):
+        fields = [*SurgeonSerializer.Meta.fields, "conflicts"]
 
 
 class ClosureWithConflictsSerializer(ClosureSerializer):

@@ -5,10 +5,18 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from locations.apis import BlockViewSet, ClosureViewSet, LocationHoursApi, LocationViewSet, TimeOffViewSet
+from locations.apis import (
+    BlockViewSet,
+    ClosureViewSet,
+    LocationHoursApi,
+    LocationViewSet,
+    SurgeonViewSet,
+    TimeOffViewSet,
+)
 
 router = SimpleRouter()
 router.register("locations", LocationViewSet, basename="location")
+router.register("surgeons", SurgeonViewSet, basename="surgeon")
 
 _list: dict[str, Any] = {"get": "list", "post": "create"}
 _detail_read_delete: dict[str, Any] = {"get": "retrieve", "delete": "destroy"}

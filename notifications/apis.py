@@ -16,11 +16,11 @@ from rest_framework.views import APIView
 
 from booking.models import Appointment, FollowUpWindow, Patient, Surgery
 from booking.services import surgery_record
+from locations.models import Surgeon
 from notifications import selectors
 from notifications.models import Message, MessageKind, MessageStatus, WorklistItem
 from notifications.worklist import worklist_item_resolve
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
-from practice.models import Surgeon
 from practice.permissions import IsScheduler
 
 # --- Messages ------------------------------------------------------------------------------------

@@ -1,36 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from locations.admin import BlockInline, TimeOffInline
-from practice.errors import InvalidInput
-from practice.models import AppointmentType, Surgeon, UrgencyTier
-from practice.services import specialties_validate
-
-
-class SurgeonForm(forms.ModelForm):
-    class Meta:
-        model = Surgeon
-        fields = ["first_name", "last_name", "display_name", "specialties", "is_active"]
-
-    def clean_specialties(self) -> Any:
-        try:
-            return specialties_validate(self.cleaned_data["specialties"])
-        except InvalidInput as error:
-            raise forms.ValidationError(error.message) from error
-
-
-@admin.register(Surgeon)
-class SurgeonAdmin(SimpleHistoryAdmin):
-    form = SurgeonForm
-    inlines = [BlockInline, TimeOffInline]
-    list_display = ["display_name", "first_name", "last_name", "is_active"]
-    list_filter = ["is_active", "blocks__location"]
-    search_fields = ["first_name", "last_name", "display_name"]
+from practice.models import AppointmentType, UrgencyTier
 
 
 @admin.register(AppointmentType)

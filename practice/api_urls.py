@@ -1,10 +1,9 @@
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from practice.apis import AppointmentTypeViewSet, MeApi, SurgeonViewSet, UrgencyTierViewSet
+from practice.apis import AppointmentTypeViewSet, MeApi, UrgencyTierViewSet
 
 router = SimpleRouter()
-router.register("surgeons", SurgeonViewSet, basename="surgeon")
 router.register("appointment-types", AppointmentTypeViewSet, basename="appointment-type")
 router.register("urgency-tiers", UrgencyTierViewSet, basename="urgency-tier")
 

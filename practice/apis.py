@@ -11,28 +11,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking.selectors import appointment_conflicts
-from booking.serializers import AppointmentConflictSerializer
 from practice.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_KEY_PARAMETER
 from practice.idempotency import idempotent
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import SchedulerReadsAdministratorWrites, user_is_administrator, user_is_scheduler
 from practice.selectors import (
     AppointmentTypeFilter,
-    SurgeonFilter,
     UrgencyTierFilter,
     appointment_type_list,
     health_check,
-    surgeon_list,
     urgency_tier_list,
 )
 from practice.services import (
     appointment_type_create,
     appointment_type_delete,
     appointment_type_update,
-    surgeon_create,
-    surgeon_delete,
-    surgeon_update,
     urgency_tier_create,
     urgency_tier_delete,
     urgency_tier_update,
@@ -105,7 +98,7 @@ class MeApi(APIView):
         )
 
 
-# --- Reference data: surgeons, appointment types, urgency tiers -------------------------------
+# --- Reference data: appointment types, urgency tiers -----------------------------------------
 
 
 def destroy_refused_while_in_use(what: str) -> Any:
@@ -165,59 +158,6 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.service_delete(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class SurgeonSerializer(serializers.ModelSerializer):
-    specialties = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
-    display_name = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, help_text="Defaults to “Dr. First Last”."
-    )
-
-    class Meta:
-        model = Surgeon
-        fields = ["id", "first_name", "last_name", "display_name", "specialties", "is_active"]
-
-
-class SurgeonWithConflictsSerializer(SurgeonSerializer):
-    conflicts = AppointmentConflictSerializer(
-        many=True,
-        read_only=True,
-        help_text="Booked future visits of the surgeon now outside availability (deactivating makes "
-        "them all inactive); nothing is cancelled. GET /api/v1/conflicts/ lists them all.",
-    )
-
-    class Meta(SurgeonSerializer.Meta):
-        fields = [*SurgeonSerializer.Meta.fields, "conflicts"]
-
-
-@extend_schema_view(
-    destroy=destroy_refused_while_in_use("surgeon"),
-    update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
-    partial_update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
-)
-@extend_schema(tags=["surgeons"])
-class SurgeonViewSet(ServiceViewSet):
-    serializer_class = SurgeonSerializer
-    filterset_class = SurgeonFilter
-    queryset = surgeon_list()
-
-    def response_data(self, instance: Surgeon) -> Any:
-        """A change (deactivating) answers with the visits it left outside availability, as the
-        writes under a surgeon do."""
-        data = super().response_data(instance)
-        if self.action in ("update", "partial_update"):
-            conflicts = appointment_conflicts(surgeon_id=instance.pk)
-            data = {**data, "conflicts": AppointmentConflictSerializer(conflicts, many=True).data}
-        return data
-
-    def service_create(self, data: dict[str, Any]) -> Surgeon:
-        return surgeon_create(**data)
-
-    def service_update(self, instance: Surgeon, data: dict[str, Any]) -> Surgeon:
-        return surgeon_update(surgeon=instance, data=data)
-
-    def service_delete(self, instance: Surgeon) -> None:
-        surgeon_delete(surgeon=instance)
 
 
 class AppointmentTypeSerializer(serializers.ModelSerializer):

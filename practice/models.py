@@ -1,4 +1,4 @@
-"""Practice-wide reference data: surgeons, appointment types, urgency tiers; and idempotency."""
+"""Practice-wide reference data: appointment types and urgency tiers; and idempotency."""
 
 from __future__ import annotations
 
@@ -8,22 +8,6 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 code_validator = RegexValidator(r"^[a-z0-9][a-z0-9_-]*$", "Use lowercase letters, digits, - and _.")
-
-
-class Surgeon(models.Model):
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    display_name = models.CharField(max_length=200, help_text="As patients and schedulers see it.")
-    specialties = models.JSONField(default=list, blank=True, help_text="A list of strings; internal.")
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["last_name", "first_name", "id"]
-
-    def __str__(self) -> str:
-        return self.display_name or f"{self.first_name} {self.last_name}"
 
 
 class AppointmentType(models.Model):

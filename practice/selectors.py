@@ -6,9 +6,9 @@ from typing import Any
 
 import django_filters
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 
 
 def health_check() -> dict[str, Any]:
@@ -31,24 +31,7 @@ def health_check() -> dict[str, Any]:
     return checks
 
 
-# --- Reference data: surgeons, appointment types, urgency tiers -------------------------------
-
-
-class SurgeonFilter(django_filters.FilterSet):
-    name = django_filters.CharFilter(method="filter_name", label="Part of the first, last or display name.")
-    is_active = django_filters.BooleanFilter()
-    location = django_filters.NumberFilter(
-        field_name="blocks__location", distinct=True, label="Surgeons with a block at this location."
-    )
-
-    class Meta:
-        model = Surgeon
-        fields = ["name", "is_active", "location"]
-
-    def filter_name(self, queryset: QuerySet[Surgeon], name: str, value: str) -> QuerySet[Surgeon]:
-        return queryset.filter(
-            Q(first_name__icontains=value) | Q(last_name__icontains=value) | Q(display_name__icontains=value)
-        )
+# --- Reference data: appointment types, urgency tiers -----------------------------------------
 
 
 class AppointmentTypeFilter(django_filters.FilterSet):
@@ -61,10 +44,6 @@ class UrgencyTierFilter(django_filters.FilterSet):
     class Meta:
         model = UrgencyTier
         fields = ["code"]
-
-
-def surgeon_list() -> QuerySet[Surgeon]:
-    return Surgeon.objects.all()
 
 
 def appointment_type_list() -> QuerySet[AppointmentType]:

@@ -8,10 +8,9 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import Group, User
 from django.db import models, transaction
 from django.db.models import ProtectedError
-from django.utils import timezone
 
 from practice.errors import Conflict, InvalidInput
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import ADMINISTRATORS, ROLE_GROUPS
 
 _M = TypeVar("_M", bound=models.Model)
@@ -35,29 +34,12 @@ def user_create_or_update(*, username: str, role: str, password: str) -> User:
     return user
 
 
-# --- Reference data: surgeons, appointment types, urgency tiers -------------------------------
-
-
-class HasFutureAppointments(Conflict):
-    code = "has_future_appointments"
-    default_message = "It has booked appointments still to come; deactivate it instead."
+# --- Reference data: appointment types, urgency tiers -----------------------------------------
 
 
 class InUse(Conflict):
     code = "in_use"
     default_message = "Other records still refer to it; deactivate it instead."
-
-
-def future_appointments_exist(*, surgeon: Surgeon | None = None, location: Any = None) -> bool:
-    """Whether an active (booked, confirmed, ...) appointment has yet to end."""
-    from booking.models import ACTIVE_STATUSES, Appointment
-
-    appointments = Appointment.objects.filter(status__in=ACTIVE_STATUSES, end__gt=timezone.now())
-    if surgeon is not None:
-        appointments = appointments.filter(surgeon=surgeon)
-    if location is not None:
-        appointments = appointments.filter(location=location)
-    return appointments.exists()
 
 
 def model_update(*, instance: _M, data: dict[str, Any], fields: Iterable[str]) -> _M:
@@ -84,63 +66,6 @@ def instance_delete(*, instance: models.Model, what: str) -> None:
 def _protected_summary(error: ProtectedError) -> str:
     names = sorted({str(obj._meta.verbose_name_plural) for obj in error.protected_objects})
     return ", ".join(names)
-
-
-SURGEON_FIELDS = ("first_name", "last_name", "display_name", "specialties", "is_active")
-
-
-def specialties_validate(specialties: Any) -> list[str]:
-    if not isinstance(specialties, list) or not all(isinstance(item, str) for item in specialties):
-        raise InvalidInput.for_field("specialties", "Give a list of strings.")
-    return [item.strip() for item in specialties if item.strip()]
-
-
-def _display_name_default(first_name: str, last_name: str) -> str:
-    return f"Dr. {first_name} {last_name}"
-
-
-@transaction.atomic
-def surgeon_create(
-    *,
-    first_name: str,
-    last_name: str,
-    display_name: str = "",
-    specialties: list[str] | None = None,
-    is_active: bool = True,
-) -> Surgeon:
-    surgeon = Surgeon(
-        first_name=first_name,
-        last_name=last_name,
-        display_name=display_name or _display_name_default(first_name, last_name),
-        specialties=specialties_validate(specialties or []),
-        is_active=is_active,
-    )
-    surgeon.save()
-    return surgeon
-
-
-@transaction.atomic
-def surgeon_update(*, surgeon: Surgeon, data: dict[str, Any]) -> Surgeon:
-    if "specialties" in data:
-        data = {**data, "specialties": specialties_validate(data["specialties"])}
-    if "display_name" in data and not data["display_name"]:
-        # Blanked, as on creation: patients and schedulers still need a name to see.
-        first_name = data.get("first_name", surgeon.first_name)
-        last_name = data.get("last_name", surgeon.last_name)
-        data = {**data, "display_name": _display_name_default(first_name, last_name)}
-    return model_update(instance=surgeon, data=data, fields=SURGEON_FIELDS)
-
-
-@transaction.atomic
-def surgeon_delete(*, surgeon: Surgeon) -> None:
-    """Refused while the surgeon has appointments to come; their blocks and time off go with them.
-
-    Holds SELECT FOR UPDATE on the surgeon, so a booking cannot slip in between check and delete.
-    """
-    surgeon = Surgeon.objects.select_for_update().get(pk=surgeon.pk)
-    if future_appointments_exist(surgeon=surgeon):
-        raise HasFutureAppointments("This surgeon has appointments still to come; deactivate instead.")
-    instance_delete(instance=surgeon, what="surgeon")
 
 
 APPOINTMENT_TYPE_FIELDS = (

@@ -10,8 +10,8 @@ import factory
 from django.contrib.auth.models import Group, User
 
 from booking.models import Appointment, Patient, WaitlistEntry
-from locations.models import Block, Closure, Location, OpeningHours, TimeOff
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
+from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import ADMINISTRATORS, SCHEDULERS
 
 

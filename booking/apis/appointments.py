@@ -22,10 +22,10 @@ from booking.filters import AppointmentFilter
 from booking.models import Appointment, Patient
 from booking.selectors import appointments_with_details
 from booking.serializers import SlotSerializer
-from locations.models import Location
+from locations.models import Location, Surgeon
 from practice.fields import AwareDateTimeField, CodeRelatedField
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import IsScheduler
 
 CONFLICT = OpenApiResponse(

@@ -9,9 +9,8 @@ from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
 from booking.selectors import AppointmentConflict, appointment_conflicts
-from booking.serializers import AppointmentConflictSerializer
-from locations.models import Location
-from practice.models import Surgeon
+from locations.models import Location, Surgeon
+from locations.serializers import AppointmentConflictSerializer
 from practice.permissions import IsScheduler
 
 

@@ -18,9 +18,9 @@ from rest_framework.views import APIView
 from booking.availability import slots_data
 from booking.selectors import SlotsInWindow, slots_earliest, slots_free, slots_in_window
 from booking.serializers import SlotSerializer
-from locations.models import Location
+from locations.models import Location, Surgeon
 from practice.fields import MAX_YEAR, MIN_YEAR, AwareDateTimeField, CodeRelatedField, unspace_offset
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import IsScheduler
 
 MAX_RANGE_DAYS = 62

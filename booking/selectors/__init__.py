@@ -4,7 +4,7 @@ it was one module."""
 
 from booking.selectors.appointments import appointments_with_details
 from booking.selectors.calendar import LONGEST_VISIT
-from booking.selectors.conflicts import AppointmentConflict, appointment_conflicts
+from booking.selectors.conflicts import AppointmentConflict, appointment_conflicts, future_appointments_exist
 from booking.selectors.patients import PATIENT_SEARCH_MIN_PHONE_DIGITS, patient_search
 from booking.selectors.reports import (
     ACCESS_STEPS_DAYS,
@@ -44,6 +44,7 @@ __all__ = [
     "appointment_conflicts",
     "appointments_with_details",
     "bookings_by_window",
+    "future_appointments_exist",
     "patient_search",
     "slot_is_free",
     "slot_rules",

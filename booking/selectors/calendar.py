@@ -26,8 +26,8 @@ from booking.availability import (
     SurgeonInterval,
 )
 from booking.models import ACTIVE_STATUSES, Appointment
-from locations.models import Block, Closure, Location, OpeningHours, TimeOff
-from practice.models import Surgeon, UrgencyTier
+from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
+from practice.models import UrgencyTier
 
 # A local day that [start, end) touches begins at most 25 hours before start and ends at most 25
 # hours after end, in any zone. The zones are not known before the blocks are read, so every load

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 from django.utils import timezone as django_timezone
 
-from booking.availability import CONFLICT_INACTIVE, conflict_reason
+from booking.availability import conflict_reason
 from booking.models import ACTIVE_STATUSES, Appointment
 from booking.selectors.calendar import calendar_for_conflicts
+from locations.visits import CONFLICT_INACTIVE
 
 
 @dataclass(frozen=True)
 class AppointmentConflict:
-    """A future active visit that falls outside availability, and why (availability.CONFLICT_*)."""
+    """A future active visit that falls outside availability, and why (locations.visits.CONFLICT_*)."""
 
     appointment: Appointment
     reason: str
@@ -77,3 +78,18 @@ def appointment_conflicts(
         for visit_id, reason in reasons.items()
         if visit_id in appointments
     ]
+
+
+def future_appointments_exist(
+    *, location_id: int | None = None, surgeon_id: int | None = None, now: dt.datetime | None = None
+) -> bool:
+    """Whether an active (booked, confirmed, ...) visit at the location, of the surgeon, has yet
+    to end. Locations asks it (through `locations.visits`) before deleting either."""
+    appointments = Appointment.objects.filter(
+        status__in=ACTIVE_STATUSES, end__gt=now or django_timezone.now()
+    )
+    if location_id is not None:
+        appointments = appointments.filter(location_id=location_id)
+    if surgeon_id is not None:
+        appointments = appointments.filter(surgeon_id=surgeon_id)
+    return appointments.exists()

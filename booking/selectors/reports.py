@@ -12,8 +12,8 @@ from django.utils import timezone as django_timezone
 from booking.availability import Slot, zone
 from booking.models import Appointment
 from booking.selectors.slots import slots_free
-from locations.models import Block, Location
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from locations.models import Block, Location, Surgeon
+from practice.models import AppointmentType, UrgencyTier
 
 
 @dataclass(frozen=True)

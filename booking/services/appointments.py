@@ -16,7 +16,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from rest_framework import status
 
@@ -26,10 +26,10 @@ from booking.selectors import slot_is_free, slots_next, tier_window_end
 from booking.services.events import event_record
 from booking.services.surgeries import follow_up_link, follow_up_unlink
 from booking.services.waitlist import slot_offer
-from locations.models import Location
+from locations.models import Location, Surgeon
 from practice.db import insert_with_history
 from practice.errors import ConcurrentChange, Conflict, DomainError, InvalidInput
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 
 # Cancelling closer to the start than this is a late cancellation (the practice reports on it).
 LATE_CANCELLATION = dt.timedelta(hours=24)
@@ -141,6 +141,22 @@ def _deferred_checks_now(*, nested: bool) -> None:
             # IMMEDIATE checks what is pending; DEFERRED (every constraint's default here) gives the
             # rest of the caller's transaction back its deferral.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
+
+
+# Two bookings that clash, inserted at the same moment, each check the other's row against the
+# exclusion constraints and wait for it: PostgreSQL aborts one as a deadlock. Outermost, that
+# one tries again, waits for the other's commit, and is refused with the constraint's own 409.
+_ATTEMPTS = 2
+_DEADLOCK = "40P01"
+
+
+def _deadlock_victim(error: OperationalError, *, nested: bool, attempt: int) -> None:
+    """Return to retry; raise when the error is no deadlock, or retrying is not ours to do."""
+    if getattr(error.__cause__, "sqlstate", None) != _DEADLOCK:
+        raise error
+    if nested or attempt + 1 >= _ATTEMPTS:
+        # The caller's transaction is aborted with ours: only the client can try again.
+        raise ConcurrentChange() from error
 
 
 def _patient_is_busy(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> bool:
@@ -273,33 +289,37 @@ def appointment_book(
     """
     now = now or timezone.now()
     nested = connection.in_atomic_block
-    try:
-        with transaction.atomic():
-            appointment = _book(
-                patient=patient,
+    for attempt in range(_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                appointment = _book(
+                    patient=patient,
+                    surgeon=surgeon,
+                    location=location,
+                    appointment_type=appointment_type,
+                    tier=tier,
+                    start=start,
+                    booked_by=booked_by,
+                    reason=reason,
+                    window_override_reason=window_override_reason,
+                    now=now,
+                )
+                follow_up_link(appointment=appointment)
+                event_record(kind=VisitEventKind.BOOKED, appointment_id=appointment.pk)
+                _deferred_checks_now(nested=nested)
+            break
+        except IntegrityError as error:
+            raise _refusal(
+                error,
                 surgeon=surgeon,
                 location=location,
                 appointment_type=appointment_type,
                 tier=tier,
                 start=start,
-                booked_by=booked_by,
-                reason=reason,
-                window_override_reason=window_override_reason,
                 now=now,
-            )
-            follow_up_link(appointment=appointment)
-            event_record(kind=VisitEventKind.BOOKED, appointment_id=appointment.pk)
-            _deferred_checks_now(nested=nested)
-    except IntegrityError as error:
-        raise _refusal(
-            error,
-            surgeon=surgeon,
-            location=location,
-            appointment_type=appointment_type,
-            tier=tier,
-            start=start,
-            now=now,
-        ) from error
+            ) from error
+        except OperationalError as error:
+            _deadlock_victim(error, nested=nested, attempt=attempt)
     return appointment
 
 
@@ -415,45 +435,57 @@ def appointment_reschedule(
     """
     now = now or timezone.now()
     nested = connection.in_atomic_block
-    try:
-        with transaction.atomic():
-            # Everything the new booking carries over comes with the lock: one query, not six.
-            old = _locked(
-                appointment, "patient", "surgeon", "location", "appointment_type", "tier", "rescheduled_from"
-            )
-            _transition_check(old, "reschedule")
-            # Free the old time first: a move by half an hour overlaps the visit it replaces.
-            old.status = AppointmentStatus.CANCELLED
-            old.cancelled_at = now
-            old.cancellation_reason = RESCHEDULED_REASON
-            old.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
-            new = _book(
-                patient=old.patient,
-                surgeon=surgeon or old.surgeon,
-                location=location or old.location,
-                appointment_type=appointment_type or old.appointment_type,
-                tier=old.tier,
+    for attempt in range(_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                # Everything the new booking carries over comes with the lock: one query, not six.
+                old = _locked(
+                    appointment,
+                    "patient",
+                    "surgeon",
+                    "location",
+                    "appointment_type",
+                    "tier",
+                    "rescheduled_from",
+                )
+                _transition_check(old, "reschedule")
+                # Free the old time first: a move by half an hour overlaps the visit it replaces.
+                old.status = AppointmentStatus.CANCELLED
+                old.cancelled_at = now
+                old.cancellation_reason = RESCHEDULED_REASON
+                old.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+                new = _book(
+                    patient=old.patient,
+                    surgeon=surgeon or old.surgeon,
+                    location=location or old.location,
+                    appointment_type=appointment_type or old.appointment_type,
+                    tier=old.tier,
+                    start=start,
+                    booked_by=rescheduled_by,
+                    reason=old.reason,
+                    window_override_reason=window_override_reason or old.window_override_reason,
+                    now=now,
+                    rescheduled_from=old,
+                )
+                follow_up_unlink(appointment=old)
+                follow_up_link(appointment=new)
+                event_record(
+                    kind=VisitEventKind.RESCHEDULED, appointment_id=new.pk, payload={"previous": old.pk}
+                )
+                if old.start > now:
+                    slot_offer(appointment=old)
+                _deferred_checks_now(nested=nested)
+            break
+        except IntegrityError as error:
+            raise _refusal(
+                error,
+                surgeon=surgeon or appointment.surgeon,
+                location=location or appointment.location,
+                appointment_type=appointment_type or appointment.appointment_type,
+                tier=appointment.tier,
                 start=start,
-                booked_by=rescheduled_by,
-                reason=old.reason,
-                window_override_reason=window_override_reason or old.window_override_reason,
                 now=now,
-                rescheduled_from=old,
-            )
-            follow_up_unlink(appointment=old)
-            follow_up_link(appointment=new)
-            event_record(kind=VisitEventKind.RESCHEDULED, appointment_id=new.pk, payload={"previous": old.pk})
-            if old.start > now:
-                slot_offer(appointment=old)
-            _deferred_checks_now(nested=nested)
-    except IntegrityError as error:
-        raise _refusal(
-            error,
-            surgeon=surgeon or appointment.surgeon,
-            location=location or appointment.location,
-            appointment_type=appointment_type or appointment.appointment_type,
-            tier=appointment.tier,
-            start=start,
-            now=now,
-        ) from error
+            ) from error
+        except OperationalError as error:
+            _deadlock_victim(error, nested=nested, attempt=attempt)
     return new

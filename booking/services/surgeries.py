@@ -12,9 +12,9 @@ from django.db import transaction
 from django.db.models import Subquery
 
 from booking.models import ACTIVE_STATUSES, Appointment, FollowUpWindow, Patient, Surgery
+from locations.models import Surgeon
 from practice.clock import practice_today
 from practice.errors import InvalidInput
-from practice.models import Surgeon
 
 
 def _plan_offset(item: str) -> relativedelta:

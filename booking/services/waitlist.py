@@ -26,10 +26,10 @@ from booking.models import (
 )
 from booking.selectors import slot_is_free, waitlist_matches
 from booking.services.events import event_record
-from locations.models import Location
+from locations.models import Location, Surgeon
 from practice.clock import practice_today
 from practice.errors import InvalidInput
-from practice.models import AppointmentType, Surgeon, UrgencyTier
+from practice.models import AppointmentType, UrgencyTier
 
 # --- Entries ------------------------------------------------------------------------------------
 

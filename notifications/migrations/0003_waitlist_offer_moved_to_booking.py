@@ -1,4 +1,4 @@
-"""Waitlist offers are booking's now (booking 0003): only Django's idea of the model moves."""
+"""Waitlist offers are booking's now (booking 0004): only Django's idea of the model moves."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("booking", "0003_waitlist_offer_and_visit_event"),
+        ("booking", "0004_waitlist_offer_and_visit_event"),
         ("notifications", "0002_message_to_index"),
     ]
 

@@ -20,8 +20,7 @@ from booking.services import (
     appointment_book,
     appointments,
 )
-from locations.models import Location
-from practice.models import Surgeon
+from locations.models import Location, Surgeon
 from tests.factories import (
     AppointmentFactory,
     BlockFactory,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from booking.demo import demo_load
 from booking.models import ACTIVE_STATUSES, Appointment, Patient
-from practice.demo import demo_load
 
 pytestmark = pytest.mark.django_db
 

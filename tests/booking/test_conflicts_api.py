@@ -10,17 +10,17 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from booking.availability import (
+from booking.models import Appointment, AppointmentStatus
+from booking.selectors import appointment_conflicts
+from locations.models import Block
+from locations.serializers import AppointmentConflictSerializer
+from locations.visits import (
     CONFLICT_CLOSURE,
     CONFLICT_INACTIVE,
     CONFLICT_OUTSIDE_BLOCKS,
     CONFLICT_OUTSIDE_HOURS,
     CONFLICT_TIME_OFF,
 )
-from booking.models import Appointment, AppointmentStatus
-from booking.selectors import appointment_conflicts
-from booking.serializers import AppointmentConflictSerializer
-from locations.models import Block
 from tests.factories import (
     AppointmentFactory,
     AppointmentTypeFactory,

@@ -6,8 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from locations.models import Block, Closure, Location, OpeningHours, TimeOff
-from practice.models import Surgeon
+from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
 from tests.factories import BlockFactory, LocationFactory, SurgeonFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +146,7 @@ def test_the_admin_saves_a_surgeon_working_at_two_locations(admin_site: Client) 
         }
     ]
     data = _surgeon_form([_block(first, 0), _block(second, 1)], time_off)
-    response = admin_site.post("/admin/practice/surgeon/add/", data)
+    response = admin_site.post("/admin/locations/surgeon/add/", data)
     assert response.status_code == 302
     surgeon = Surgeon.objects.get()
     assert surgeon.blocks.count() == 2
@@ -157,7 +156,7 @@ def test_the_admin_saves_a_surgeon_working_at_two_locations(admin_site: Client) 
 def test_the_admin_refuses_two_blocks_at_once_on_the_surgeon_form(admin_site: Client) -> None:
     first, second = LocationFactory(), LocationFactory()
     data = _surgeon_form([_block(first, 0, "08:00", "12:00"), _block(second, 0, "11:00", "15:00")])
-    response = admin_site.post("/admin/practice/surgeon/add/", data)
+    response = admin_site.post("/admin/locations/surgeon/add/", data)
     assert response.status_code == 200
     assert "Overlaps the block 08:00-12:00" in response.content.decode()
     assert not Surgeon.objects.exists()
@@ -165,7 +164,7 @@ def test_the_admin_refuses_two_blocks_at_once_on_the_surgeon_form(admin_site: Cl
 
 def test_the_admin_refuses_a_block_ending_before_it_starts(admin_site: Client) -> None:
     data = _surgeon_form([_block(LocationFactory(), 0, "12:00", "08:00")])
-    response = admin_site.post("/admin/practice/surgeon/add/", data)
+    response = admin_site.post("/admin/locations/surgeon/add/", data)
     assert response.status_code == 200
     assert "The block must end after it starts." in response.content.decode()
     assert not Block.objects.exists()
@@ -173,7 +172,7 @@ def test_the_admin_refuses_a_block_ending_before_it_starts(admin_site: Client) -
 
 def test_the_admin_refuses_a_release_horizon_beyond_a_year(admin_site: Client) -> None:
     block = {**_block(LocationFactory()), "release_hours_before": str(24 * 365 + 1)}
-    response = admin_site.post("/admin/practice/surgeon/add/", _surgeon_form([block]))
+    response = admin_site.post("/admin/locations/surgeon/add/", _surgeon_form([block]))
     assert response.status_code == 200
     assert "Ensure this value is less than or equal to 8760." in response.content.decode()
     assert not Block.objects.exists()
@@ -184,7 +183,7 @@ def test_the_surgeon_page_ends_a_block_at_a_location_since_deactivated(admin_sit
     Location.objects.filter(pk=block.location_id).update(is_active=False)
     data = _surgeon_form([{**_block(block.location), "id": str(block.pk), "valid_until": "2027-06-30"}])
     data["blocks-INITIAL_FORMS"] = "1"
-    response = admin_site.post(f"/admin/practice/surgeon/{block.surgeon_id}/change/", data)
+    response = admin_site.post(f"/admin/locations/surgeon/{block.surgeon_id}/change/", data)
     assert response.status_code == 302
     block.refresh_from_db()
     assert str(block.valid_until) == "2027-06-30"
@@ -194,7 +193,7 @@ def test_the_admin_refuses_time_off_ending_before_it_starts(admin_site: Client) 
     time_off = [
         {"start_0": "2027-03-05", "start_1": "08:00", "end_0": "2027-03-01", "end_1": "08:00", "reason": "x"}
     ]
-    response = admin_site.post("/admin/practice/surgeon/add/", _surgeon_form([], time_off))
+    response = admin_site.post("/admin/locations/surgeon/add/", _surgeon_form([], time_off))
     assert response.status_code == 200
     assert "Time off must end after it starts." in response.content.decode()
     assert not TimeOff.objects.exists()
@@ -221,7 +220,7 @@ def test_the_block_page_saves_a_block_that_fits(admin_site: Client) -> None:
     [
         "/admin/locations/location/",
         "/admin/locations/location/?is_active__exact=1&q=Clinic",
-        "/admin/practice/surgeon/?is_active__exact=1&q=Dr",
+        "/admin/locations/surgeon/?is_active__exact=1&q=Dr",
         "/admin/locations/block/?location__id__exact=1",
         "/admin/locations/closure/",
         "/admin/locations/timeoff/",
@@ -232,7 +231,7 @@ def test_the_block_page_saves_a_block_that_fits(admin_site: Client) -> None:
         "/admin/locations/closure/add/",
         "/admin/locations/timeoff/add/",
         "/admin/locations/block/add/",
-        "/admin/practice/surgeon/add/",
+        "/admin/locations/surgeon/add/",
     ],
 )
 def test_the_admin_lists_search_and_filter(admin_site: Client, url: str) -> None:
@@ -274,7 +273,7 @@ def test_the_surgeon_page_refuses_a_block_clashing_with_one_saved_since_it_was_o
     BlockFactory(surgeon=surgeon, weekday=0, start="08:00", end="12:00", valid_from="2027-01-01")
     # The page was opened before that block existed: it posts no initial forms, one new block.
     data = _surgeon_form([_block(LocationFactory(), 0, "10:00", "14:00")])
-    response = admin_site.post(f"/admin/practice/surgeon/{surgeon.pk}/change/", data)
+    response = admin_site.post(f"/admin/locations/surgeon/{surgeon.pk}/change/", data)
     assert response.status_code == 200
     assert "Overlaps the block 08:00-12:00" in response.content.decode()
     assert surgeon.blocks.count() == 1

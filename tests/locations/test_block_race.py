@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 
 from locations.models import Block
-from locations.services import BlockOverlap, block_create
+from locations.services.blocks import block_create
+from locations.services.errors import BlockOverlap
 from tests.factories import LocationFactory, SurgeonFactory
 
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from locations.models import Block, Location
-from locations.services import BlockOverlap, InvalidInterval
+from locations.services.errors import BlockOverlap, InvalidInterval
 from tests.factories import BlockFactory, LocationFactory, SurgeonFactory
 
 pytestmark = pytest.mark.django_db

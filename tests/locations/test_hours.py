@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from locations.models import OpeningHours
-from locations.services import HoursOverlap, InvalidInterval
+from locations.services.errors import HoursOverlap, InvalidInterval
 from tests.factories import LocationFactory, OpeningHoursFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from locations.services import BlockTimes, Interval, hours_errors
+from locations.services.blocks import BlockTimes
+from locations.services.hours import Interval, hours_errors
 
 times = st.integers(min_value=0, max_value=23 * 4).map(
     lambda quarter: dt.time(quarter // 4, quarter % 4 * 15)

@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from booking.models import AppointmentStatus
 from locations.models import Location
-from locations.services import InvalidTimezone
-from practice.services import HasFutureAppointments, InUse
+from locations.services.errors import HasFutureAppointments, InvalidTimezone
+from practice.services import InUse
 from tests.factories import AppointmentFactory, BlockFactory, LocationFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from locations.models import TimeOff
-from locations.services import InvalidInterval
+from locations.services.errors import InvalidInterval
 from tests.factories import SurgeonFactory, TimeOffFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,8 @@ from twilio.request_validator import RequestValidator
 
 from booking.models import Appointment, Patient
 from booking.services import appointment_book
-from locations.models import Location
+from locations.models import Location, Surgeon
 from notifications.transports import LocmemTransport, SentSms
-from practice.models import Surgeon
 from tests.factories import (
     AppointmentTypeFactory,
     BlockFactory,

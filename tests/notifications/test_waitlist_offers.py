@@ -24,10 +24,9 @@ from booking.models import (
     WaitlistStatus,
 )
 from booking.services import appointment_cancel, appointment_reschedule, waitlist_entries_expire
-from locations.models import Location
+from locations.models import Location, Surgeon
 from notifications import reactions
 from notifications.models import Message, MessageKind
-from practice.models import Surgeon
 from tests.factories import AppointmentTypeFactory, PatientFactory, tier
 from tests.notifications.conftest import MONDAY_MORNING, book, clinic, text_from
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from locations.models import Location
-from locations.services import closures_import_holidays
+from locations.services.closures import closures_import_holidays
 from practice.errors import InvalidInput
 
 

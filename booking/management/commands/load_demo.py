@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from practice.demo import demo_load
+from booking.demo import demo_load
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from locations.models import Block, Closure, Location
-from practice.models import AppointmentType, Surgeon
+from locations.models import Block, Closure, Location, Surgeon
+from practice.models import AppointmentType
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from booking.models import AppointmentStatus
-from locations.models import Block
-from practice.models import Surgeon
-from practice.services import HasFutureAppointments, InUse
+from locations.models import Block, Surgeon
+from locations.services.errors import HasFutureAppointments
+from practice.services import InUse
 from tests.factories import AppointmentFactory, BlockFactory, SurgeonFactory, TimeOffFactory
 
 pytestmark = pytest.mark.django_db

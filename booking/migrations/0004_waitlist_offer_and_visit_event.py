@@ -24,7 +24,7 @@ def backwards(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("booking", "0002_patient_record_number_any_case"),
+        ("booking", "0003_surgeon_in_locations"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("notifications", "0002_message_to_index"),
     ]
