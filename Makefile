@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test lint typecheck services bench install clean
+.PHONY: run test test-sqlite lint typecheck services bench install clean
 
 install: $(STAMP)
 
@@ -41,6 +41,15 @@ test: $(STAMP) $(PRISM) services lint typecheck
 		echo "docker compose config -q"; SECRET_KEY=x POSTGRES_PASSWORD=x SMS_BACKEND=twilio docker compose config -q; \
 	else echo "no docker compose client here: docker-compose.yml is checked by the test suite only"; fi
 	$(BIN)/pytest
+	@$(MAKE) --no-print-directory test-sqlite
+
+# The suite again on SQLite, `make run`'s database, in a throwaway folder (never var/): every test
+# but those marked postgresql, and the two files whose processes never use the suite's database
+# (`make run` itself, the Celery wiring), which the first run covers. Redis and Prism are needed.
+test-sqlite: $(STAMP) $(PRISM) services
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		DATABASE_URL="sqlite:///$$tmp/db.sqlite3" $(BIN)/pytest -m "not postgresql" \
+		--deselect tests/test_make_run.py --deselect tests/workers/test_celery_wiring.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,10 +1,13 @@
 """Settings for the test suite: production settings on PostgreSQL, with test-only secrets.
 
+`make test` runs the suite a second time with a DATABASE_URL of SQLite (`make run`'s database).
+
 Each variable may still be overridden from the environment (say, a DATABASE_URL of its own to
 run two suites side by side).
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/practice")
@@ -13,6 +16,7 @@ os.environ.setdefault("SMS_BACKEND", "locmem")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
 from practice.settings import *  # noqa: F403
+from practice.settings import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 
@@ -24,3 +28,11 @@ STORAGES = {
 # Serve static files from the apps' folders, as in development; there is no collected folder.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+_database = DATABASES["default"]
+if _database["ENGINE"] == "django.db.backends.sqlite3" and _database["NAME"] != ":memory:":
+    # A test database file beside DATABASE_URL's, not pytest-django's in-memory default: the race
+    # tests' threads and the integration tests' workers open connections of their own, and WAL,
+    # the busy timeout and IMMEDIATE transactions behave as under `make run` only on a file.
+    _name = Path(_database["NAME"])
+    _database["TEST"] = {"NAME": str(_name.with_name(f"test_{_name.name}"))}

@@ -101,10 +101,14 @@ def point_publisher_at(broker_url: str) -> None:
 def worker_env(*, redis_url: str, fake: FakeTwilio, **extra: str) -> dict[str, str]:
     """The worker sees this test's database (committed data: transaction=True tests)."""
     database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{database['NAME']}"
+    else:
+        url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "practice.test_settings",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DATABASE_URL": url,
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": redis_url,
         "SMS_BACKEND": "twilio",

@@ -218,7 +218,8 @@ def test_offering_a_freed_slot_to_three_patients_takes_a_fixed_number_of_queries
     _, _, appointment = _cancelled_slot()
     entries = [_wait(PatientFactory()) for _ in range(4)]
     Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.CANCELLED)
-    with django_assert_max_num_queries(7):  # one slot check per tier among the candidates
+    # One slot check per tier among the candidates: its four reads are one round trip on PostgreSQL.
+    with django_assert_max_num_queries(7 if connection.vendor == "postgresql" else 10):
         booking_services.slot_offer(appointment=appointment)
     assert WaitlistOffer.objects.count() == 3
     [event] = VisitEvent.objects.filter(kind=VisitEventKind.SLOT_FREED)
