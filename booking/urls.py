@@ -1,12 +1,14 @@
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
-from booking.apis import appointments, conflicts, patients, reports, slots, waitlist
+from booking.apis import appointments, conflicts, patients, reports, slots, surgeries, waitlist
 
 router = SimpleRouter()
 router.register("patients", patients.PatientViewSet, basename="patient")
 router.register("appointments", appointments.AppointmentViewSet, basename="appointment")
 router.register("waitlist", waitlist.WaitlistEntryViewSet, basename="waitlist-entry")
+router.register("surgeries", surgeries.SurgeryViewSet, basename="surgery")
+router.register("follow-ups", surgeries.FollowUpViewSet, basename="follow-up")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("slots/", slots.SlotListApi.as_view(), name="slot-list"),

@@ -1,4 +1,4 @@
-"""Schedulers' views of SMS: messages, the worklist, surgeries and their follow-up windows."""
+"""Schedulers' views of SMS: messages and the worklist."""
 
 from __future__ import annotations
 
@@ -7,20 +7,17 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking.models import Appointment, FollowUpWindow, Patient, Surgery
-from booking.services import surgery_record
-from locations.models import Surgeon
+from booking.models import Appointment, Patient
 from notifications import selectors
 from notifications.models import Message, MessageKind, MessageStatus, WorklistItem
 from notifications.worklist import worklist_item_resolve
-from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.permissions import IsScheduler
 
 # --- Messages ------------------------------------------------------------------------------------
@@ -116,103 +113,3 @@ class WorklistResolveApi(APIView):
         item = get_object_or_404(WorklistItem.objects.select_related("patient", "message"), pk=pk)
         item = worklist_item_resolve(item=item)
         return Response(WorklistEntrySerializer(selectors.worklist_entry(item)).data)
-
-
-# --- Surgeries and follow-ups --------------------------------------------------------------------
-
-
-class FollowUpOutputSerializer(serializers.ModelSerializer):
-    state = serializers.ChoiceField(choices=list(selectors.FollowUpState.ALL), read_only=True)
-    patient = serializers.IntegerField(source="surgery.patient_id", read_only=True)
-    patient_name = serializers.CharField(source="surgery.patient.__str__", read_only=True)
-
-    class Meta:
-        model = FollowUpWindow
-        fields = [
-            "id",
-            "surgery",
-            "patient",
-            "patient_name",
-            "label",
-            "opens_on",
-            "closes_on",
-            "state",
-            "appointment",
-            "reminders_sent",
-            "last_reminded_at",
-        ]
-
-
-class SurgeryInputSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
-    surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all())
-    performed_on = serializers.DateField()
-    procedure = serializers.CharField(max_length=200, help_text="Internal; never sent by SMS.")
-
-
-class SurgeryOutputSerializer(serializers.ModelSerializer):
-    follow_ups = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Surgery
-        fields = ["id", "patient", "surgeon", "performed_on", "procedure", "created_at", "follow_ups"]
-
-    @extend_schema_field(FollowUpOutputSerializer(many=True))
-    def get_follow_ups(self, surgery: Surgery) -> list[dict[str, Any]]:
-        # Prefetched with their state by selectors.surgeries_list().
-        return list(FollowUpOutputSerializer(surgery.follow_ups.all(), many=True).data)
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Surgeries on record, newest first", tags=["follow-ups"]),
-    create=extend_schema(
-        summary="Record a surgery and create its follow-up plan",
-        request=SurgeryInputSerializer,
-        parameters=[OPENAPI_PARAMETER],
-        responses={
-            201: SurgeryOutputSerializer,
-            422: OpenApiResponse(description="The Idempotency-Key was used with a different request."),
-        },
-        tags=["follow-ups"],
-    ),
-)
-class SurgeryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[Surgery]):
-    permission_classes = [IsScheduler]
-    serializer_class = SurgeryOutputSerializer
-    filterset_fields = ["patient", "surgeon"]
-
-    def get_queryset(self) -> QuerySet[Surgery]:
-        return selectors.surgeries_list()
-
-    @idempotent
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        incoming = SurgeryInputSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        surgery = surgery_record(**incoming.validated_data, recorded_by=request.user)  # type: ignore[arg-type]
-        surgery = selectors.surgeries_list().get(pk=surgery.pk)
-        return Response(SurgeryOutputSerializer(surgery).data, status=status.HTTP_201_CREATED)
-
-
-class FollowUpFilter(django_filters.FilterSet):
-    patient = django_filters.ModelChoiceFilter(field_name="surgery__patient", queryset=Patient.objects.all())
-    surgery = django_filters.ModelChoiceFilter(queryset=Surgery.objects.all())
-    state = django_filters.ChoiceFilter(choices=[(state, state) for state in selectors.FollowUpState.ALL])
-
-    class Meta:
-        model = FollowUpWindow
-        fields = ["patient", "surgery", "state"]
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="Follow-up windows after surgery and their state (upcoming, open, booked, overdue)",
-        tags=["follow-ups"],
-    )
-)
-class FollowUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[FollowUpWindow]):
-    permission_classes = [IsScheduler]
-    serializer_class = FollowUpOutputSerializer
-    filterset_class = FollowUpFilter
-
-    def get_queryset(self) -> QuerySet[FollowUpWindow]:
-        return selectors.follow_ups_list()

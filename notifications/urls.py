@@ -5,8 +5,6 @@ from notifications import apis
 
 router = SimpleRouter()
 router.register("messages", apis.MessageViewSet, basename="message")
-router.register("surgeries", apis.SurgeryViewSet, basename="surgery")
-router.register("follow-ups", apis.FollowUpViewSet, basename="follow-up")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("worklist/", apis.WorklistApi.as_view(), name="worklist"),

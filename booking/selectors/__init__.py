@@ -27,6 +27,7 @@ from booking.selectors.slots import (
     slots_next,
     tier_window_end,
 )
+from booking.selectors.surgeries import FollowUpState, follow_ups_list, surgeries_list
 from booking.selectors.waitlist import waitlist_matches
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "LONGEST_VISIT",
     "PATIENT_SEARCH_MIN_PHONE_DIGITS",
     "AppointmentConflict",
+    "FollowUpState",
     "SlotsInWindow",
     "ThirdNextAvailable",
     "TierAccess",
@@ -44,6 +46,7 @@ __all__ = [
     "appointment_conflicts",
     "appointments_with_details",
     "bookings_by_window",
+    "follow_ups_list",
     "future_appointments_exist",
     "patient_search",
     "slot_is_free",
@@ -52,6 +55,7 @@ __all__ = [
     "slots_free",
     "slots_in_window",
     "slots_next",
+    "surgeries_list",
     "third_next_available",
     "tier_window_end",
     "waitlist_matches",
