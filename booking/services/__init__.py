@@ -1,28 +1,20 @@
 """Booking's writes, one concern a module; the names callers use are re-exported here.
 
 - `patients`: patients.
-- `appointments`: booking a visit and its lifecycle (confirm, cancel, reschedule, ...).
+- `appointments`: booking and moving a visit; `transitions`: confirm, check in, cancel, ...
 - `waitlist`: waitlist entries, and offers of freed slots; `waitlist_accept`: a YES books one.
 - `surgeries`: surgeries and the follow-up windows a visit fulfils.
 - `events`: the visit events each change records for whoever reacts (notifications).
 """
 
 from booking.services.appointments import (
-    LATE_CANCELLATION,
     NEXT_SLOTS_OFFERED,
     RESCHEDULED_REASON,
-    TRANSITIONS,
     InactiveReference,
-    InvalidTransition,
     OutsideTierWindow,
     PatientUnavailable,
     SlotUnavailable,
     appointment_book,
-    appointment_cancel,
-    appointment_check_in,
-    appointment_complete,
-    appointment_confirm,
-    appointment_no_show,
     appointment_reschedule,
 )
 from booking.services.events import event_record
@@ -34,6 +26,16 @@ from booking.services.patients import (
     patient_validate,
 )
 from booking.services.surgeries import follow_up_link, follow_up_plan, follow_up_unlink, surgery_record
+from booking.services.transitions import (
+    LATE_CANCELLATION,
+    TRANSITIONS,
+    InvalidTransition,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_complete,
+    appointment_confirm,
+    appointment_no_show,
+)
 from booking.services.waitlist import (
     slot_offer,
     waitlist_entries_expire,

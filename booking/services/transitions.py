@@ -1,0 +1,114 @@
+"""A visit's lifecycle after booking (FHIR Appointment.status): confirm, check in, complete,
+no-show and cancel. Each locks the visit's row, so concurrent actions see each other."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from booking.models import Appointment, AppointmentStatus, VisitEventKind
+from booking.services.events import event_record
+from booking.services.surgeries import follow_up_unlink
+from booking.services.waitlist import slot_offer
+from practice.errors import Conflict, InvalidInput
+
+# Cancelling closer to the start than this is a late cancellation (the practice reports on it).
+LATE_CANCELLATION = dt.timedelta(hours=24)
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+S = AppointmentStatus
+# action: (statuses it may leave from, status it enters). FHIR lets a booked patient arrive
+# without having confirmed, so check-in is allowed from booked as well.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "confirm": (frozenset({S.BOOKED}), S.CONFIRMED),
+    "check_in": (frozenset({S.BOOKED, S.CONFIRMED}), S.CHECKED_IN),
+    "complete": (frozenset({S.CHECKED_IN}), S.COMPLETED),
+    "cancel": (frozenset({S.BOOKED, S.CONFIRMED}), S.CANCELLED),
+    "no_show": (frozenset({S.BOOKED, S.CONFIRMED}), S.NO_SHOW),
+    "reschedule": (frozenset({S.BOOKED, S.CONFIRMED}), S.CANCELLED),
+}
+
+
+def _locked(appointment: Appointment, *related: str) -> Appointment:
+    """The appointment's current row, locked until the transaction ends, with the `related` rows
+    read in the same query (not locked)."""
+    return Appointment.objects.select_for_update(of=("self",)).select_related(*related).get(pk=appointment.pk)
+
+
+def _transition_check(appointment: Appointment, action: str) -> str:
+    sources, target = TRANSITIONS[action]
+    if appointment.status not in sources:
+        raise InvalidTransition(
+            f"Cannot {action.replace('_', ' ')} an appointment that is {appointment.status.replace('_', ' ')}.",
+            fields={"status": [f"Current status: {appointment.status}."]},
+            extra={"status": appointment.status},
+        )
+    return target
+
+
+def _transition(*, appointment: Appointment, action: str, now: dt.datetime | None = None) -> Appointment:
+    with transaction.atomic():
+        current = _locked(appointment)
+        current.status = _transition_check(current, action)
+        update_fields = ["status", "updated_at"]
+        if action == "confirm":
+            current.confirmed_at = now or timezone.now()
+            update_fields.append("confirmed_at")
+        current.save(update_fields=update_fields)
+    return current
+
+
+def appointment_confirm(*, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
+    """The patient confirmed (by phone, or a YES reply): booked → confirmed."""
+    return _transition(appointment=appointment, action="confirm", now=now)
+
+
+def appointment_check_in(*, appointment: Appointment) -> Appointment:
+    """The patient arrived: booked or confirmed → checked_in."""
+    return _transition(appointment=appointment, action="check_in")
+
+
+def appointment_complete(*, appointment: Appointment) -> Appointment:
+    """The visit happened: checked_in → completed."""
+    return _transition(appointment=appointment, action="complete")
+
+
+def appointment_no_show(*, appointment: Appointment) -> Appointment:
+    """The patient did not come: booked or confirmed → no_show."""
+    with transaction.atomic():
+        current = _transition(appointment=appointment, action="no_show")
+        follow_up_unlink(appointment=current)
+    return current
+
+
+def appointment_cancel(
+    *, appointment: Appointment, reason: str, now: dt.datetime | None = None
+) -> Appointment:
+    """Cancel a booked or confirmed visit; within 24 hours of its start it is a late cancellation.
+
+    Locks the row (SELECT FOR UPDATE), so a concurrent action sees the cancellation.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput.for_field("reason", "Say why the visit is cancelled.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = _locked(appointment)
+        current.status = _transition_check(current, "cancel")
+        current.cancelled_at = now
+        current.cancellation_reason = reason
+        current.late_cancellation = current.start - now < LATE_CANCELLATION
+        current.save(
+            update_fields=["status", "cancelled_at", "cancellation_reason", "late_cancellation", "updated_at"]
+        )
+        follow_up_unlink(appointment=current)
+        event_record(kind=VisitEventKind.CANCELLED, appointment_id=current.pk)
+        if current.start > now:
+            slot_offer(appointment=current)
+    return current
