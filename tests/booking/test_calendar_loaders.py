@@ -145,6 +145,7 @@ def contents(loaded: Calendar) -> dict[str, object]:
     }
 
 
+@pytest.mark.postgresql  # calls the PostgreSQL loader's SQL directly
 @pytest.mark.parametrize(
     "scope", ["everyone", "one surgeon", "one location", "excluding a visit", "one slot check", "nobody"]
 )
