@@ -141,7 +141,8 @@ def _offers_text(*, offer_ids: list[int], kind: str, now: dt.datetime) -> list[i
 
 
 def _react(event: VisitEvent, now: dt.datetime) -> list[int]:
-    kind, appointment = event.kind, event.appointment
+    # The reactions load what they need, as it is now: only the visit's id is passed on.
+    kind, appointment = event.kind, Appointment(pk=event.appointment_id)
     if kind == VisitEventKind.BOOKED:
         return visit_booked(appointment=appointment)
     if kind == VisitEventKind.RESCHEDULED:
@@ -165,7 +166,7 @@ def event_handle(*, event_id: int) -> list[int]:
         # on the row lock and then finds it handled. A rollback gives the event back.
         if not VisitEvent.objects.filter(pk=event_id, handled_at__isnull=True).update(handled_at=now):
             return []
-        event = VisitEvent.objects.select_related("appointment").get(pk=event_id)
+        event = VisitEvent.objects.get(pk=event_id)
         return _react(event, now)
 
 

@@ -25,7 +25,7 @@ from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Pati
 from booking.selectors import slot_is_free, slots_next, tier_window_end
 from booking.services.events import event_record
 from booking.services.surgeries import follow_up_link, follow_up_unlink
-from booking.services.transitions import _locked, _transition_check
+from booking.services.transitions import appointment_locked, transition_check
 from booking.services.waitlist import slot_offer
 from locations.models import Location, Surgeon
 from practice.db import insert_with_history
@@ -340,7 +340,7 @@ def appointment_reschedule(
         try:
             with transaction.atomic():
                 # Everything the new booking carries over comes with the lock: one query, not six.
-                old = _locked(
+                old = appointment_locked(
                     appointment,
                     "patient",
                     "surgeon",
@@ -349,7 +349,7 @@ def appointment_reschedule(
                     "tier",
                     "rescheduled_from",
                 )
-                _transition_check(old, "reschedule")
+                transition_check(old, "reschedule")
                 # Free the old time first: a move by half an hour overlaps the visit it replaces.
                 old.status = AppointmentStatus.CANCELLED
                 old.cancelled_at = now

@@ -35,13 +35,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-def _locked(appointment: Appointment, *related: str) -> Appointment:
+def appointment_locked(appointment: Appointment, *related: str) -> Appointment:
     """The appointment's current row, locked until the transaction ends, with the `related` rows
     read in the same query (not locked)."""
     return Appointment.objects.select_for_update(of=("self",)).select_related(*related).get(pk=appointment.pk)
 
 
-def _transition_check(appointment: Appointment, action: str) -> str:
+def transition_check(appointment: Appointment, action: str) -> str:
     sources, target = TRANSITIONS[action]
     if appointment.status not in sources:
         raise InvalidTransition(
@@ -54,8 +54,8 @@ def _transition_check(appointment: Appointment, action: str) -> str:
 
 def _transition(*, appointment: Appointment, action: str, now: dt.datetime | None = None) -> Appointment:
     with transaction.atomic():
-        current = _locked(appointment)
-        current.status = _transition_check(current, action)
+        current = appointment_locked(appointment)
+        current.status = transition_check(current, action)
         update_fields = ["status", "updated_at"]
         if action == "confirm":
             current.confirmed_at = now or timezone.now()
@@ -99,8 +99,8 @@ def appointment_cancel(
         raise InvalidInput.for_field("reason", "Say why the visit is cancelled.")
     now = now or timezone.now()
     with transaction.atomic():
-        current = _locked(appointment)
-        current.status = _transition_check(current, "cancel")
+        current = appointment_locked(appointment)
+        current.status = transition_check(current, "cancel")
         current.cancelled_at = now
         current.cancellation_reason = reason
         current.late_cancellation = current.start - now < LATE_CANCELLATION
