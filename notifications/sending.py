@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,9 +29,36 @@ LIVE_VISIT = [AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED]
 
 
 def _backoff_seconds(attempts: int) -> float:
-    """Exponential, capped, with full jitter between half and one-and-a-half the step."""
-    step = min(settings.SMS_RETRY_MAX_SECONDS, settings.SMS_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    return float(step * random.uniform(0.5, 1.5))  # noqa: S311 (jitter, not security)
+    """Exponential with jitter between half and one-and-a-half the step, capped."""
+    step = settings.SMS_RETRY_BASE_SECONDS * 2 ** min(max(0, attempts - 1), 20)
+    jittered = step * random.uniform(0.5, 1.5)  # noqa: S311 (jitter, not security)
+    return float(min(settings.SMS_RETRY_MAX_SECONDS, jittered))
+
+
+def _retry_deadline(message: Message) -> dt.datetime:
+    """Until when a text that keeps failing is worth retrying: a reminder until its visit starts,
+    any other text for SMS_RETRY_FOR_HOURS after it was written (and a visit's, not past it)."""
+    if message.appointment is None:
+        return message.created_at + dt.timedelta(hours=settings.SMS_RETRY_FOR_HOURS)
+    if message.kind == MessageKind.REMINDER:  # written days ahead of when it is due
+        return message.appointment.start
+    return min(
+        message.created_at + dt.timedelta(hours=settings.SMS_RETRY_FOR_HOURS), message.appointment.start
+    )
+
+
+def send_budget_seconds() -> float:
+    """The longest one send may take: a lookup and a create, each a connect and a read."""
+    return 4.0 * settings.SMS_SEND_TIMEOUT_SECONDS + 5.0
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What became of a chunk: seconds until each transient failure's retry, and the ids not
+    even tried because the time left could not hold another send (for another task)."""
+
+    retries: dict[int, float]
+    left: list[int]
 
 
 def _still_relevant(message: Message, now: dt.datetime) -> bool:
@@ -47,7 +75,7 @@ def _still_relevant(message: Message, now: dt.datetime) -> bool:
 
 def message_send(*, message_id: int) -> float | None:
     """Send one due row at most once; seconds until its retry after a transient failure."""
-    return messages_send(message_ids=[message_id]).get(message_id)
+    return messages_send(message_ids=[message_id]).retries.get(message_id)
 
 
 def _claim(message_ids: list[int], now: dt.datetime) -> list[int]:
@@ -66,25 +94,31 @@ def _claim(message_ids: list[int], now: dt.datetime) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def messages_send(*, message_ids: list[int]) -> dict[int, float]:
-    """Send due rows, each at most once: claim them by a conditional UPDATE, call the transport
-    outside any transaction, record each outcome.
+def messages_send(*, message_ids: list[int], deadline: float | None = None) -> Sent:
+    """Send due rows, each at most once: claim one by a conditional UPDATE just before its send,
+    call the transport outside any transaction, record the outcome.
 
-    Returns, for rows that failed transiently, the seconds until their retry is due; the caller
-    may enqueue those retries, and the sweep sends them anyway if the broker loses them.
+    `deadline` (time.monotonic()) is when the caller must be done, a task's time limit: no row is
+    claimed that a slow Twilio could not finish sending by then, so none is left stranded in
+    `sending`; those are returned in `left`. Retries may be enqueued by the caller; the sweep
+    sends them anyway if the broker loses them.
     """
-    claimed = _claim(list(message_ids), timezone.now())
+    ids = list(message_ids)
     retries: dict[int, float] = {}
-    if not claimed:
-        return retries
-    transport = get_transport()
-    for message in Message.objects.select_related("patient", "appointment", "follow_up", "offer").filter(
-        id__in=claimed
-    ):
+    transport: Transport | None = None
+    for index, message_id in enumerate(ids):
+        if deadline is not None and time.monotonic() + send_budget_seconds() > deadline:
+            return Sent(retries=retries, left=ids[index:])
+        if not _claim([message_id], timezone.now()):
+            continue  # another worker's, or sent, suppressed or rescheduled meanwhile
+        message = Message.objects.select_related("patient", "appointment", "follow_up", "offer").get(
+            pk=message_id
+        )
+        transport = transport or get_transport()
         retry_in = _send_claimed(message=message, transport=transport)
         if retry_in is not None:
-            retries[message.pk] = retry_in
-    return retries
+            retries[message_id] = retry_in
+    return Sent(retries=retries, left=[])
 
 
 def _send_claimed(*, message: Message, transport: Transport) -> float | None:
@@ -149,11 +183,14 @@ def _record_failure(*, message: Message, error: TransportError) -> float | None:
     now = timezone.now()
     mine = Message.objects.filter(id=message.pk, status=MessageStatus.SENDING)
     log = {"message_id": message.pk, "code": error.code, "attempts": message.attempts}
-    if not error.permanent and message.attempts < settings.SMS_MAX_ATTEMPTS:
-        delay = _backoff_seconds(message.attempts)
+    retry_at = quiet_hours_release(
+        at=now + dt.timedelta(seconds=_backoff_seconds(message.attempts)), zone=message.timezone
+    )
+    if not error.permanent and retry_at < _retry_deadline(message):
+        delay = (retry_at - now).total_seconds()
         mine.update(
             status=MessageStatus.PENDING,
-            due_at=now + dt.timedelta(seconds=delay),
+            due_at=retry_at,
             claimed_at=None,
             error_code=error.code[:20],
             error_message=error.message[:300],

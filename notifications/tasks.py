@@ -8,6 +8,7 @@ chunks. A broker outage loses nothing: the rows are in the database and the swee
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import Task
@@ -31,9 +32,15 @@ RELAY_LINGER_SECONDS = 0.05
 
 @app.task(name="notifications.tasks.send_messages", ignore_result=True)
 def send_messages(message_ids: list[int]) -> None:
-    retries = sending.messages_send(message_ids=message_ids)
-    for message_id, retry_in in retries.items():
-        # A short countdown is safe (far below the visibility timeout); the sweep is the backstop.
+    # Done before the soft time limit: what a slow Twilio leaves unsent goes to another task.
+    deadline = time.monotonic() + (app.conf.task_soft_time_limit or 60)
+    sent = sending.messages_send(message_ids=message_ids, deadline=deadline)
+    # Twilio is slow: the rest go one a task, so every free thread of every worker takes one.
+    for message_id in sent.left:
+        messages_enqueue([message_id])
+    for message_id, retry_in in sent.retries.items():
+        # Countdowns of up to SMS_RETRY_MAX_SECONDS, below the visibility timeout; the sweep is
+        # the backstop.
         messages_enqueue([message_id], countdown=retry_in)
 
 

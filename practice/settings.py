@@ -338,12 +338,15 @@ if not FOLLOW_UP_PLAN or any(
 # "Time to book your follow-up": at most once per this many days, at most this many times.
 FOLLOW_UP_REMINDER_EVERY_DAYS = _sms_int("FOLLOW_UP_REMINDER_EVERY_DAYS", 7, 1, 365)
 FOLLOW_UP_REMINDER_LIMIT = _sms_int("FOLLOW_UP_REMINDER_LIMIT", 3, 0, 52)
-# Transient failures retry with exponential backoff and jitter, up to SMS_MAX_ATTEMPTS sends.
-SMS_MAX_ATTEMPTS = _sms_int("SMS_MAX_ATTEMPTS", 5, 1, 20)
+# Transient failures retry with exponential backoff and jitter, at most SMS_RETRY_MAX_SECONDS
+# apart, until a deadline that fits the text: a reminder until its visit starts, any other text
+# for SMS_RETRY_FOR_HOURS after it was written. Only then does it fail, to the worklist.
 SMS_RETRY_BASE_SECONDS = _sms_int("SMS_RETRY_BASE_SECONDS", 30, 1, 3600)
-SMS_RETRY_MAX_SECONDS = _sms_int("SMS_RETRY_MAX_SECONDS", 3600, 1, 86400)
-# A row claimed this long ago whose worker never recorded an outcome is reconciled by the sweep.
-SMS_STRANDED_AFTER_SECONDS = _sms_int("SMS_STRANDED_AFTER_SECONDS", 300, 1, 86400)
+SMS_RETRY_MAX_SECONDS = _sms_int("SMS_RETRY_MAX_SECONDS", 900, 1, 86400)
+SMS_RETRY_FOR_HOURS = _sms_int("SMS_RETRY_FOR_HOURS", 24, 1, 168)
+# A row claimed this long ago whose worker never recorded an outcome is reconciled by the sweep
+# (which runs every minute). One send takes at most two calls of twice SMS_SEND_TIMEOUT_SECONDS.
+SMS_STRANDED_AFTER_SECONDS = _sms_int("SMS_STRANDED_AFTER_SECONDS", 60, 1, 86400)
 # The sweep leaves rows this young to the task enqueued when they were committed.
 SMS_SWEEP_GRACE_SECONDS = _sms_int("SMS_SWEEP_GRACE_SECONDS", 30, 0, 3600)
 SMS_SEND_TIMEOUT_SECONDS = _sms_int("SMS_SEND_TIMEOUT_SECONDS", 10, 1, 120)

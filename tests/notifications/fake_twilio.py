@@ -3,7 +3,8 @@
 It answers what the real twilio-python client sends: a form-encoded POST to
 /2010-04-01/Accounts/{Sid}/Messages.json with Basic auth (201 and a message JSON) and the list
 GET (filtered by To). It records every accepted text, and can be told to answer 429, 500 or a
-Twilio error (21211, 21610, 21614) for the next requests or for one number.
+Twilio error (21211, 21610, 21614) for the next requests or for one number, to be down (every
+request answered with an error until it recovers), or to take its time answering a send.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ ERRORS = {
     21614: (400, "'To' number is not a valid mobile number"),
     20429: (429, "Too Many Requests"),
     20500: (500, "Internal Server Error"),
+    20503: (503, "Service Unavailable"),
 }
 
 
@@ -61,6 +63,9 @@ class FakeTwilio:
         self._released.set()
         self._failures: list[int] = []
         self._by_number: dict[str, int] = {}
+        self._outage: int | None = None
+        # Seconds a send waits, after the text is accepted, before it is answered.
+        self.latency = 0.0
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -100,12 +105,23 @@ class FakeTwilio:
             self.requests.clear()
             self._failures.clear()
             self._by_number.clear()
+            self._outage = None
+        self.latency = 0.0
         self.release()
 
     def fail_next(self, code: int, times: int = 1) -> None:
         """Answer the next `times` sends with this Twilio error code (see ERRORS)."""
         with self._lock:
             self._failures.extend([code] * times)
+
+    def down(self, code: int = 20503) -> None:
+        """An outage: every request, send or lookup, is answered with this error until `up()`."""
+        with self._lock:
+            self._outage = code
+
+    def up(self) -> None:
+        with self._lock:
+            self._outage = None
 
     def hold_after(self, count: int) -> None:
         """Once `count` texts are in, accept further ones but answer them only on `release()`:
@@ -172,7 +188,7 @@ class FakeTwilio:
             self._error(handler, 21602 if not form.get("Body") else 21604, 400)
             return
         with self._lock:
-            failure = self._failures.pop(0) if self._failures else self._by_number.get(to)
+            failure = self._outage or (self._failures.pop(0) if self._failures else self._by_number.get(to))
         if failure is not None:
             self._error(handler, failure)
             return
@@ -193,6 +209,8 @@ class FakeTwilio:
             hold = self._hold_after is not None and len(self.received) > self._hold_after
         if hold:
             self._released.wait(timeout=300)
+        if self.latency:
+            time.sleep(self.latency)
         self._answer(handler, 201, self._resource(sms))
 
     def _get(self, handler: BaseHTTPRequestHandler) -> None:
@@ -205,6 +223,9 @@ class FakeTwilio:
             return
         if not self._authorised(handler, match["sid"]):
             self._error(handler, 20003, 401)
+            return
+        if self._outage is not None:
+            self._error(handler, self._outage)
             return
         to = parse_qs(parsed.query).get("To", [""])[0]
         with self._lock:

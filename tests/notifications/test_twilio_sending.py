@@ -92,16 +92,47 @@ def test_the_backoff_grows_with_each_attempt(fake_twilio: FakeTwilio, confirmati
     assert 15 <= delays[0] <= 45 and 30 <= delays[1] <= 90 and 60 <= delays[2] <= 180
 
 
-def test_a_text_fails_for_good_after_the_last_attempt(
+def test_a_text_that_keeps_failing_is_retried_until_its_deadline_then_fails_to_the_worklist(
     fake_twilio: FakeTwilio, confirmation: Message, settings: object
 ) -> None:
-    settings.SMS_MAX_ATTEMPTS = 2  # type: ignore[attr-defined]
-    fake_twilio.fail_next(20500, times=2)
-    _send(confirmation)
-    assert _send(confirmation, at=confirmation.due_at) is None
+    settings.SMS_RETRY_FOR_HOURS = 2  # type: ignore[attr-defined]
+    fake_twilio.down()
+    at, retries = MONDAY_MORNING, 0
+    while _send(confirmation, at=at) is not None:
+        retries += 1
+        assert confirmation.status == MessageStatus.PENDING
+        assert confirmation.due_at - at <= dt.timedelta(minutes=15)  # never more than 15 minutes apart
+        at = confirmation.due_at
     assert confirmation.status == MessageStatus.FAILED
-    assert confirmation.attempts == 2
+    assert retries >= 8  # two hours of retries, not a count of five
+    assert at - MONDAY_MORNING <= dt.timedelta(hours=2)
     assert WorklistItem.objects.filter(message=confirmation).exists()
+
+
+def test_a_reminder_is_retried_until_its_visit_starts_and_not_after(
+    fake_twilio: FakeTwilio, settings: object
+) -> None:
+    settings.SMS_QUIET_HOURS = None  # type: ignore[attr-defined]
+    start = MONDAY_MORNING + dt.timedelta(hours=1)
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        appointment = AppointmentFactory(start=start)
+        reminder = Message.objects.create(
+            patient=appointment.patient,
+            appointment=appointment,
+            kind=MessageKind.REMINDER,
+            dedupe_key="reminder-deadline",
+            to=str(appointment.patient.phone),
+            body="Reminder",
+            timezone="America/Chicago",
+            due_at=MONDAY_MORNING,
+        )
+    fake_twilio.down()
+    at = MONDAY_MORNING
+    while _send(reminder, at=at) is not None:
+        assert reminder.due_at < start
+        at = reminder.due_at
+    assert reminder.status == MessageStatus.FAILED
+    assert at < start
 
 
 @pytest.mark.parametrize("code", [21211, 21614])
@@ -152,17 +183,17 @@ def test_a_retry_first_asks_twilio_whether_the_text_already_went(
     assert confirmation.provider_sid == fake_twilio.received[0].sid
 
 
-def test_a_stranded_row_that_never_reached_twilio_is_sent_by_the_sweep(
+def test_a_row_stranded_by_a_dead_worker_is_sent_by_the_sweep_within_two_minutes(
     fake_twilio: FakeTwilio, confirmation: Message
 ) -> None:
     Message.objects.filter(pk=confirmation.pk).update(
         status=MessageStatus.SENDING, claimed_at=MONDAY_MORNING, attempts=1
     )
-    with time_machine.travel(MONDAY_MORNING + dt.timedelta(minutes=4), tick=False):
+    with time_machine.travel(MONDAY_MORNING + dt.timedelta(seconds=45), tick=False):
         tasks.sweep()
-    assert fake_twilio.received == []  # not stranded yet: its worker may still be sending
-    with time_machine.travel(MONDAY_MORNING + dt.timedelta(minutes=6), tick=False):
-        tasks.sweep()
+    assert fake_twilio.received == []  # not stranded yet: a slow send may still be under way
+    with time_machine.travel(MONDAY_MORNING + dt.timedelta(minutes=2), tick=False):
+        tasks.sweep()  # the sweep runs every minute: this is its latest run after the death
     confirmation.refresh_from_db()
     assert [sms.to for sms in fake_twilio.received] == [confirmation.to]
     assert confirmation.status == MessageStatus.QUEUED

@@ -6,8 +6,10 @@ its own worker, which reads this test's database: the tests commit (transaction=
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import signal
+import time
 import zoneinfo
 from collections import Counter
 from collections.abc import Iterator
@@ -171,6 +173,34 @@ def test_a_worker_killed_mid_batch_leaves_every_text_sent_exactly_once(
     assert max(sent.values()) == 1
     assert not Message.objects.filter(id__in=confirmations).exclude(status=MessageStatus.QUEUED).exists()
     assert not VisitEvent.objects.filter(handled_at__isnull=True).exists()
+
+
+def test_a_twilio_answering_after_ten_seconds_gets_a_hundred_texts_once_within_three_minutes(
+    redis: Redis, fake: FakeTwilio
+) -> None:
+    count = 100
+    env = worker_env(redis_url=redis.url, fake=fake, SMS_SEND_TIMEOUT_SECONDS="10")
+    visits = _booked_batch(count)  # committed, their events on the queue
+    fake.latency = 10.0  # every send accepted at once, answered ten seconds later
+    began = time.monotonic()
+    with contextlib.ExitStack() as workers:
+        for _ in range(4):  # four worker processes
+            workers.enter_context(celery_worker(env, concurrency=4))
+
+        def all_queued() -> bool:
+            confirmations = _confirmations(visits)
+            return (
+                len(confirmations) == count
+                and not Message.objects.filter(id__in=confirmations)
+                .exclude(status=MessageStatus.QUEUED)
+                .exists()
+            )
+
+        assert wait_until(all_queued, timeout=180, interval=1.0)
+    assert time.monotonic() - began < 180
+    sent = Counter(_message_ids(fake))
+    assert set(sent) == _confirmations(visits)
+    assert max(sent.values()) == 1
 
 
 def test_a_worker_killed_between_claiming_an_event_and_committing_its_texts_loses_and_doubles_nothing(
