@@ -36,7 +36,20 @@ $(PRISM):
 	mkdir -p .tools/prism
 	cd .tools/prism && npm install --no-save --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5
 
-test: $(STAMP) $(PRISM) services lint typecheck
+# Twilio's own OpenAPI description for it to serve: twilio-oai's spec/json/twilio_api_v2010.json,
+# which the npm package @twilio-alpha/mcp ships (as twilio-oai/spec/json/). Only that file is taken
+# from the pinned tarball (npm pack checks its integrity), not the package's MCP server and its
+# dependencies. After changing the pin, delete .tools/twilio-oai so the next run fetches it again.
+TWILIO_MCP := @twilio-alpha/mcp@0.7.0
+TWILIO_SPEC := .tools/twilio-oai/twilio_api_v2010.json
+$(TWILIO_SPEC):
+	rm -rf .tools/twilio-oai && mkdir -p .tools/twilio-oai/tmp
+	cd .tools/twilio-oai/tmp && npm pack --silent --ignore-scripts $(TWILIO_MCP) >/dev/null && \
+		tar -xzf *.tgz package/twilio-oai/spec/json/twilio_api_v2010.json
+	mv .tools/twilio-oai/tmp/package/twilio-oai/spec/json/twilio_api_v2010.json $@
+	rm -rf .tools/twilio-oai/tmp
+
+test: $(STAMP) $(PRISM) $(TWILIO_SPEC) services lint typecheck
 	@if docker compose version >/dev/null 2>&1; then \
 		echo "docker compose config -q"; SECRET_KEY=x POSTGRES_PASSWORD=x SMS_BACKEND=twilio docker compose config -q; \
 	else echo "no docker compose client here: docker-compose.yml is checked by the test suite only"; fi
@@ -45,8 +58,9 @@ test: $(STAMP) $(PRISM) services lint typecheck
 
 # The suite again on SQLite, `make run`'s database, in a throwaway folder (never var/): every test
 # but those marked postgresql, and the two files whose processes never use the suite's database
-# (`make run` itself, the Celery wiring), which the first run covers. Redis and Prism are needed.
-test-sqlite: $(STAMP) $(PRISM) services
+# (`make run` itself, the Celery wiring), which the first run covers. Redis, Prism and Twilio's
+# description are needed.
+test-sqlite: $(STAMP) $(PRISM) $(TWILIO_SPEC) services
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 		DATABASE_URL="sqlite:///$$tmp/db.sqlite3" $(BIN)/pytest -m "not postgresql" \
 		--deselect tests/test_make_run.py --deselect tests/workers/test_celery_wiring.py

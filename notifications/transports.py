@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import threading
+import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -56,12 +57,13 @@ class Transport:
 
 class ConsoleTransport(Transport):
     """`make run`: texts go to stdout. Bodies and numbers only with DEBUG, so a production server
-    deliberately set to console does not write patients' texts or numbers to its logs."""
+    deliberately set to console does not write patients' texts or numbers to its logs.
 
-    _ids = itertools.count(1)
+    SIDs are random (a UUID), not counted: every worker process and every restart would count
+    from 1 again, and the SID column is unique."""
 
     def send(self, message: Message) -> str:
-        sid = f"CONSOLE{next(self._ids):08d}"
+        sid = f"CONSOLE{uuid.uuid4().hex}"
         if settings.DEBUG:
             to, text = message.to, message.body
         else:

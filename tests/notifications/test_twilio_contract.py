@@ -1,7 +1,8 @@
 """The contract: what our Twilio backend sends is valid against Twilio's own OpenAPI description.
 
-`make test` installs Stoplight Prism (npm) into .tools/prism; here it serves
-../shared/twilio/twilio_api_v2010.json as a mock and the real twilio-python client talks to it.
+`make test` installs, from the npm registry into the git-ignored .tools/, Stoplight Prism and
+Twilio's description (twilio-oai's twilio_api_v2010.json, as the pinned @twilio-alpha/mcp package
+ships it); here Prism serves that description as a mock and the real twilio-python client talks to it.
 Prism refuses (422) any request the description does not allow, so such a request fails here.
 """
 
@@ -25,13 +26,13 @@ from tests.notifications.processes import ROOT, free_port, stop, wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 PRISM = ROOT / ".tools" / "prism" / "node_modules" / ".bin" / "prism"
-SPEC = ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.json"
+SPEC = ROOT / ".tools" / "twilio-oai" / "twilio_api_v2010.json"
 
 
 @pytest.fixture(scope="module")
 def prism() -> Iterator[str]:
     assert PRISM.exists(), f"{PRISM} is missing: `make test` installs it (npm install @stoplight/prism-cli@5)"
-    assert SPEC.exists(), f"{SPEC} is missing"
+    assert SPEC.exists(), f"{SPEC} is missing: `make test` installs it (npm pack @twilio-alpha/mcp)"
     port = free_port()
     process = subprocess.Popen(
         [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
