@@ -2,7 +2,8 @@
 
 - messages per second: a batch of 10,000 confirmations is committed and enqueued first, then one
   worker process (thread pool) sends them through twilio-python to the fake Twilio; measured from
-  the first text the fake receives to the last;
+  the first text the fake receives to the last; then 3,000 more with the fake answering each
+  send after 200 ms, as the real Twilio takes about that long;
 - latency: visits booked one by one (each in its own transaction with its booked event, at a
   steady pace, worker idle) — from the commit to the fake receiving the text, through the relay,
   the worker's reaction to the event and the send (median and p95, milliseconds);
@@ -34,7 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_sms")
 MESSAGES = int(os.environ.get("BENCH_SMS_MESSAGES", "10000"))
-THREADS = int(os.environ.get("BENCH_SMS_THREADS", "16"))
+# A second batch with the fake answering each send after TWILIO_LATENCY seconds, as Twilio does.
+SLOW_MESSAGES = int(os.environ.get("BENCH_SMS_SLOW_MESSAGES", "3000"))
+TWILIO_LATENCY = float(os.environ.get("BENCH_SMS_TWILIO_LATENCY", "0.2"))
+THREADS = int(os.environ.get("BENCH_SMS_THREADS", "32"))
 LATENCY_BOOKINGS = 300
 LATENCY_PACE_PER_SECOND = 50
 
@@ -193,7 +197,7 @@ def main() -> None:
     kind = AppointmentType.objects.create(code="bench", name="Bench", duration_minutes=15)
     tier = UrgencyTier.objects.order_by("rank").first()
     assert tier is not None
-    total = MESSAGES + LATENCY_BOOKINGS
+    total = MESSAGES + SLOW_MESSAGES + LATENCY_BOOKINGS
     patients = Patient.objects.bulk_create(
         Patient(
             first_name="Pat",
@@ -219,23 +223,29 @@ def main() -> None:
             busy_until=start + dt.timedelta(minutes=15),
         )
 
-    # The batch: 10,000 visits and their confirmations, committed, then enqueued.
-    appointments = Appointment.objects.bulk_create(visit(n) for n in range(MESSAGES))
     body = "Lakeside Spine: your visit at Lakeview Clinic is booked. Reply YES to confirm. Reply STOP to opt out."
-    batch = Message.objects.bulk_create(
-        Message(
-            patient_id=a.patient_id,
-            appointment=a,
-            kind=MessageKind.CONFIRMATION,
-            dedupe_key=f"bench:{a.pk}",
-            to=str(patients[n].phone),
-            body=body,
-            timezone=location.timezone,
-            due_at=timezone.now(),
+
+    def confirmations(numbers: range) -> list[int]:
+        """Visits and their confirmations, committed; the rows' ids, to be enqueued."""
+        appointments = Appointment.objects.bulk_create(visit(n) for n in numbers)
+        batch = Message.objects.bulk_create(
+            Message(
+                patient_id=a.patient_id,
+                appointment=a,
+                kind=MessageKind.CONFIRMATION,
+                dedupe_key=f"bench:{a.pk}",
+                to=str(patients[n].phone),
+                body=body,
+                timezone=location.timezone,
+                due_at=timezone.now(),
+            )
+            for n, a in zip(numbers, appointments, strict=True)
         )
-        for n, a in enumerate(appointments)
-    )
-    batch_ids = [m.pk for m in batch]
+        return [m.pk for m in batch]
+
+    # The batch: 10,000 visits and their confirmations, committed, then enqueued.
+    batch_ids = confirmations(range(MESSAGES))
+    slow_ids = confirmations(range(MESSAGES, MESSAGES + SLOW_MESSAGES))
 
     redis = start_redis()
     worker: subprocess.Popen[bytes] | None = None
@@ -253,17 +263,32 @@ def main() -> None:
         stamps = sorted(sms.received_at for sms in received)
         batch_seconds = stamps[-1] - stamps[0]
 
+        # The same with a Twilio that takes its time answering each send.
+        FAKE.reset()
+        FAKE.latency = TWILIO_LATENCY
+        tasks.messages_enqueue(slow_ids)
+        assert wait_until(lambda: len(FAKE.received) >= SLOW_MESSAGES, timeout=600, interval=0.05), (
+            f"only {len(FAKE.received)} of {SLOW_MESSAGES} arrived with a slow Twilio"
+        )
+        time.sleep(max(1.0, 2 * TWILIO_LATENCY))
+        slow_received = list(FAKE.received)
+        slow_stamps = sorted(sms.received_at for sms in slow_received)
+        slow_seconds = slow_stamps[-1] - slow_stamps[0]
+        FAKE.latency = 0.0
+
         # Latency: one booking per transaction, with its event, at a steady pace: the commit hands
         # the event to the relay, the worker writes the texts and sends the confirmation.
         committed: dict[int, float] = {}  # appointment id: when its transaction committed
         event_seconds: list[float] = []
         event_queries = 0
         FAKE.reset()
-        for n in range(MESSAGES, total):
+        for n in range(MESSAGES + SLOW_MESSAGES, total):
             with transaction.atomic():
                 appointment = visit(n)
                 appointment.save()
-                if n == MESSAGES:  # the first: its queries counted (which slows it), not timed
+                if (
+                    n == MESSAGES + SLOW_MESSAGES
+                ):  # the first: its queries counted (which slows it), not timed
                     with CaptureQueriesContext(connection) as queries:
                         event_record(kind=VisitEventKind.BOOKED, appointment_id=appointment.pk)
                     event_queries = len(queries.captured_queries)
@@ -291,8 +316,8 @@ def main() -> None:
         (sms.received_at - committed[visit_of[message_id(sms.status_callback)]]) * 1000
         for sms in latency_received
     )
-    counts = Counter(message_id(sms.status_callback) for sms in received + latency_received)
-    expected = set(batch_ids) | set(visit_of)
+    counts = Counter(message_id(sms.status_callback) for sms in received + slow_received + latency_received)
+    expected = set(batch_ids) | set(slow_ids) | set(visit_of)
     print(
         json.dumps(
             {
@@ -302,6 +327,9 @@ def main() -> None:
                 "worker_threads": THREADS,
                 "messages_per_second": round(MESSAGES / batch_seconds, 1),
                 "batch_seconds": round(batch_seconds, 2),
+                # The same worker with the fake answering each send after TWILIO_LATENCY.
+                "twilio_latency_ms": round(TWILIO_LATENCY * 1000),
+                "messages_per_second_slow_twilio": round(SLOW_MESSAGES / slow_seconds, 1),
                 # CPU the worker spent per text: the rate one free core would allow is 1000 / this.
                 "worker_cpu_ms_per_message": round(worker_cpu_ms, 2),
                 "latency_ms_median": round(statistics.median(latencies), 1),

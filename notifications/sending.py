@@ -95,29 +95,35 @@ def _claim(message_ids: list[int], now: dt.datetime) -> list[int]:
 
 
 def messages_send(*, message_ids: list[int], deadline: float | None = None) -> Sent:
-    """Send due rows, each at most once: claim one by a conditional UPDATE just before its send,
-    call the transport outside any transaction, record the outcome.
+    """Send due rows, each at most once: claim them by a conditional UPDATE, call the transport
+    outside any transaction, record each outcome.
 
-    `deadline` (time.monotonic()) is when the caller must be done, a task's time limit: no row is
-    claimed that a slow Twilio could not finish sending by then, so none is left stranded in
-    `sending`; those are returned in `left`. Retries may be enqueued by the caller; the sweep
-    sends them anyway if the broker loses them.
+    `deadline` (time.monotonic()) is when the caller must be done, a task's time limit: a row is
+    sent only while a slow Twilio could still finish it by then; the rest are given back (pending
+    again, their attempt returned), so none is left stranded in `sending`, and are returned in
+    `left` for another task. Retries may be enqueued by the caller; the sweep sends them anyway if
+    the broker loses them.
     """
-    ids = list(message_ids)
+    claimed = _claim(list(message_ids), timezone.now())
     retries: dict[int, float] = {}
-    transport: Transport | None = None
-    for index, message_id in enumerate(ids):
+    if not claimed:
+        return Sent(retries=retries, left=[])
+    transport = get_transport()
+    messages = list(
+        Message.objects.select_related("patient", "appointment", "follow_up", "offer")
+        .filter(id__in=claimed)
+        .order_by("id")
+    )
+    for index, message in enumerate(messages):
         if deadline is not None and time.monotonic() + send_budget_seconds() > deadline:
-            return Sent(retries=retries, left=ids[index:])
-        if not _claim([message_id], timezone.now()):
-            continue  # another worker's, or sent, suppressed or rescheduled meanwhile
-        message = Message.objects.select_related("patient", "appointment", "follow_up", "offer").get(
-            pk=message_id
-        )
-        transport = transport or get_transport()
+            left = [unsent.pk for unsent in messages[index:]]
+            Message.objects.filter(id__in=left, status=MessageStatus.SENDING).update(
+                status=MessageStatus.PENDING, claimed_at=None, attempts=F("attempts") - 1
+            )
+            return Sent(retries=retries, left=left)
         retry_in = _send_claimed(message=message, transport=transport)
         if retry_in is not None:
-            retries[message_id] = retry_in
+            retries[message.pk] = retry_in
     return Sent(retries=retries, left=[])
 
 
