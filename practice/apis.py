@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -54,6 +55,49 @@ class HealthApi(APIView):
             {"status": "ok" if healthy else "unavailable", **checks},
             status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
         )
+
+
+# What the API root links to: its key, and the URL name it reverses.
+API_ROOT_LINKS = {
+    "auth-token": "token-obtain",
+    "me": "me",
+    "locations": "location-list",
+    "surgeons": "surgeon-list",
+    "appointment-types": "appointment-type-list",
+    "urgency-tiers": "urgency-tier-list",
+    "slots": "slot-list",
+    "slots-earliest": "slot-earliest",
+    "patients": "patient-list",
+    "appointments": "appointment-list",
+    "waitlist": "waitlist-entry-list",
+    "surgeries": "surgery-list",
+    "follow-ups": "follow-up-list",
+    "messages": "message-list",
+    "worklist": "worklist",
+    "conflicts": "conflict-list",
+    "reports-access": "report-access",
+    "schema": "schema",
+    "docs": "docs",
+}
+
+
+class ApiRootApi(APIView):
+    """The API's entry point: absolute links to its collections, the schema and the docs.
+
+    Readable without logging in, like the schema: it holds only URLs, no patient data."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    _out = inline_serializer(
+        "ApiRoot",
+        {"links": inline_serializer("ApiRootLinks", dict.fromkeys(API_ROOT_LINKS, serializers.URLField()))},
+    )
+
+    @extend_schema(responses={200: _out}, tags=["root"], auth=[])
+    def get(self, request: Request) -> Response:
+        links = {key: request.build_absolute_uri(reverse(name)) for key, name in API_ROOT_LINKS.items()}
+        return Response({"links": links})
 
 
 class TokenObtainApi(APIView):

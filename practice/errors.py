@@ -10,9 +10,12 @@ import logging
 import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, get_urlconf, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -158,3 +161,21 @@ def json_404(request: HttpRequest, exception: Exception) -> JsonResponse:
 
 def json_500(request: HttpRequest) -> JsonResponse:
     return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """The last route under /api/v1/ and /fhir/: an unknown path answers in the error shape even
+    with DEBUG on, where Django would render its HTML 404 page instead of `json_404`.
+
+    Matching every path hides from CommonMiddleware that `/api/v1/patients` lacks only its slash,
+    so its APPEND_SLASH redirect is made here, as it would have made it."""
+    path = request.path_info
+    if settings.APPEND_SLASH and not path.endswith("/"):
+        try:
+            match = resolve(f"{path}/", get_urlconf())
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return json_404(request, Http404())

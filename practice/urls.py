@@ -1,10 +1,12 @@
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from practice.apis import HealthApi, TokenObtainApi
+from practice.apis import ApiRootApi, HealthApi, TokenObtainApi
+from practice.errors import api_not_found
 
 api_v1: list[URLPattern | URLResolver] = [
+    path("", ApiRootApi.as_view(), name="api-root"),
     path("auth/token/", TokenObtainApi.as_view(), name="token-obtain"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -12,6 +14,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("locations.urls")),
     path("", include("booking.urls")),
     path("", include("notifications.urls")),
+    # Last: any other path under /api/v1/ is a JSON 404, with DEBUG on as well as off.
+    re_path(r"^", api_not_found),
 ]
 
 urlpatterns = [
@@ -19,6 +23,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("webhooks/", include("notifications.webhook_urls")),
+    # Kept for the FHIR API to come: until then, a JSON 404 rather than an HTML page.
+    re_path(r"^fhir(?:/|$)", api_not_found),
 ]
 
 handler404 = "practice.errors.json_404"
