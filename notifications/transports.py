@@ -68,7 +68,8 @@ class ConsoleTransport(Transport):
             to, text = message.to, message.body
         else:
             to, text = f"…{message.to[-2:]}", f"<{len(message.body)} characters>"
-        sys.stdout.write(f"SMS {sid} to {to}: {text}\n")
+        # The message id is ours, not the patient's: `manage.py sms_status` takes it.
+        sys.stdout.write(f"SMS message={message.pk} sid={sid} to {to}: {text}\n")
         sys.stdout.flush()
         return sid
 

@@ -33,9 +33,17 @@ class HasTwilioSignature(BasePermission):
         signature = request.META.get(SIGNATURE_HEADER, "")
         if not signature or not settings.TWILIO_AUTH_TOKEN:
             return False
+        if settings.TWILIO_AUTH_TOKEN == settings.LOCAL_TWILIO_AUTH_TOKEN and not local_replies_allowed():
+            # The development token is public: anything signed with it is forged elsewhere.
+            return False
         # The path below the app's script prefix: PUBLIC_BASE_URL carries any prefix Twilio calls.
         url = str(settings.PUBLIC_BASE_URL).rstrip("/") + request.get_full_path_info()
         return bool(RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, _form(request), signature))
+
+
+def local_replies_allowed() -> bool:
+    """Whether the known development token may sign: only in DEBUG, with texts printed."""
+    return bool(settings.DEBUG) and settings.SMS_BACKEND == "console"
 
 
 def _form(request: Request) -> QueryDict:

@@ -280,6 +280,12 @@ if SMS_BACKEND == "twilio":
         _missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
     if _missing:
         raise ImproperlyConfigured(f"SMS_BACKEND=twilio needs {', '.join(_missing)}.")
+# Replies tried locally (`manage.py sms_reply`, `sms_status`) are signed with a known token, and
+# the webhooks accept it only while DEBUG is on and texts go to the console: nothing real is
+# sent, and a server with DEBUG off never has a token anyone could know.
+LOCAL_TWILIO_AUTH_TOKEN = "local-development-only-not-a-secret"  # noqa: S105 (DEBUG + console only)
+if not TWILIO_AUTH_TOKEN and DEBUG and SMS_BACKEND == "console":
+    TWILIO_AUTH_TOKEN = LOCAL_TWILIO_AUTH_TOKEN
 # Webhook signatures are checked against this public URL (what Twilio called), not the
 # Host header a proxy passed on.
 PUBLIC_BASE_URL = _url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

@@ -41,4 +41,4 @@ def test_console_transports_in_two_processes_never_give_the_same_sid(
     assert max_length is not None
     assert all(len(sid) <= max_length for sid in sids)
     printed = capsys.readouterr().out
-    assert all(f"SMS {sid} to " in printed for sid in sids)
+    assert all(f"SMS message=None sid={sid} to " in printed for sid in sids)
