@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test test-sqlite lint typecheck services bench install clean
+.PHONY: run demo test test-sqlite lint typecheck services bench install clean
 
 install: $(STAMP)
 
@@ -14,20 +14,37 @@ $(STAMP): requirements/base.txt requirements/dev.txt requirements/constraints.tx
 	rm -f $(VENV)/.installed-* && touch $@
 
 # The embedded defaults: SQLite, the filesystem broker, SMS to the console. Any variable set in
-# the environment (DATABASE_URL, REDIS_URL, TWILIO_*) wins.
+# the environment (DATABASE_URL, REDIS_URL, TWILIO_*, PORT, VAR_DIR) wins. (The end-to-end test runs
+# `make run BIN=… STAMP=` to use the environment it runs in.)
+PORT ?= 8000
+# The demo loads only into an empty database, and by itself only into SQLite: with a DATABASE_URL of
+# PostgreSQL (a real practice's, perhaps) only when asked, `DEMO=1 make run` or `make demo`.
+DEMO ?= $(if $(filter-out sqlite:%,$(DATABASE_URL)),0,1)
+
 run: export DEBUG ?= true
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
-	mkdir -p var
+	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo
+	@case "$(DEMO)" in \
+		1|true|yes) echo "$(BIN)/python manage.py load_demo"; $(BIN)/python manage.py load_demo ;; \
+		*) echo "demo not loaded (DEMO=$(DEMO), the default unless DATABASE_URL is SQLite); DEMO=1 make run or make demo loads it into an empty database" ;; \
+	esac
 	@echo ""
-	@echo "  API        http://127.0.0.1:8000/api/v1/"
-	@echo "  API docs   http://127.0.0.1:8000/api/v1/docs/"
-	@echo "  Admin      http://127.0.0.1:8000/admin/"
-	@echo "  Health     http://127.0.0.1:8000/healthz"
+	@echo "  API        http://127.0.0.1:$(PORT)/api/v1/"
+	@echo "  API docs   http://127.0.0.1:$(PORT)/api/v1/docs/"
+	@echo "  Admin      http://127.0.0.1:$(PORT)/admin/"
+	@echo "  Health     http://127.0.0.1:$(PORT)/healthz"
 	@echo "  Ctrl-C stops the API, the worker and beat."
 	@echo ""
-	PATH="$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile --port $${PORT:-8000}
+	PATH="$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile --port $(PORT)
+
+# The demo practice (logins, locations, surgeons, patients with visits) into an empty database, on
+# any DATABASE_URL; it refuses, changing nothing, a database that holds any data.
+demo: $(STAMP)
+	mkdir -p "$${VAR_DIR:-var}"
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo --refuse-if-not-empty
 
 # The Twilio contract test serves Twilio's OpenAPI description with Stoplight Prism (npm),
 # installed here into a git-ignored folder so a fresh clone gets it.
