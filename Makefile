@@ -1,10 +1,11 @@
-# `make run` and `make test` work on a fresh machine with only Python 3.11.
+# `make run` needs only Python 3.11 (with venv); `make test` also PostgreSQL, Redis and npm, which
+# it installs with apt-get when run as root and starts when stopped (see README.md).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | sha256sum | cut -c1-12)
 
-.PHONY: run demo test test-sqlite lint typecheck services bench install clean
+.PHONY: run demo test test-sqlite lint typecheck packages services bench install clean
 
 install: $(STAMP)
 
@@ -49,7 +50,7 @@ demo: $(STAMP)
 # The Twilio contract test serves Twilio's OpenAPI description with Stoplight Prism (npm),
 # installed here into a git-ignored folder so a fresh clone gets it.
 PRISM := .tools/prism/node_modules/.bin/prism
-$(PRISM):
+$(PRISM): | packages
 	mkdir -p .tools/prism
 	cd .tools/prism && npm install --no-save --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5
 
@@ -59,14 +60,14 @@ $(PRISM):
 # dependencies. After changing the pin, delete .tools/twilio-oai so the next run fetches it again.
 TWILIO_MCP := @twilio-alpha/mcp@0.7.0
 TWILIO_SPEC := .tools/twilio-oai/twilio_api_v2010.json
-$(TWILIO_SPEC):
+$(TWILIO_SPEC): | packages
 	rm -rf .tools/twilio-oai && mkdir -p .tools/twilio-oai/tmp
 	cd .tools/twilio-oai/tmp && npm pack --silent --ignore-scripts $(TWILIO_MCP) >/dev/null && \
 		tar -xzf *.tgz package/twilio-oai/spec/json/twilio_api_v2010.json
 	mv .tools/twilio-oai/tmp/package/twilio-oai/spec/json/twilio_api_v2010.json $@
 	rm -rf .tools/twilio-oai/tmp
 
-test: $(STAMP) $(PRISM) $(TWILIO_SPEC) services lint typecheck
+test: $(STAMP) packages $(PRISM) $(TWILIO_SPEC) services lint typecheck
 	@if docker compose version >/dev/null 2>&1; then \
 		echo "docker compose config -q"; SECRET_KEY=x POSTGRES_PASSWORD=x SMS_BACKEND=twilio docker compose config -q; \
 	else echo "no docker compose client here: docker-compose.yml is checked by the test suite only"; fi
@@ -89,8 +90,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The system packages the test suite needs: PostgreSQL, Redis, and npm until .tools/ holds what it
+# fetches. Missing ones are installed with apt-get as root; otherwise one line names them.
+NPM_NEEDED := $(if $(and $(wildcard $(PRISM)),$(wildcard $(TWILIO_SPEC))),,npm)
+packages:
+	@bash scripts/ensure-packages.sh postgresql redis-server $(NPM_NEEDED)
+
 # PostgreSQL and Redis are part of the test suite: start them if installed but stopped.
 services:
+	@bash scripts/ensure-packages.sh postgresql redis-server
 	@bash scripts/ensure-services.sh
 
 bench: $(STAMP) services
