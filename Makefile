@@ -67,7 +67,7 @@ $(TWILIO_SPEC): | packages
 	mv .tools/twilio-oai/tmp/package/twilio-oai/spec/json/twilio_api_v2010.json $@
 	rm -rf .tools/twilio-oai/tmp
 
-test: $(STAMP) packages $(PRISM) $(TWILIO_SPEC) services lint typecheck
+test: packages $(STAMP) $(PRISM) $(TWILIO_SPEC) services lint typecheck
 	@if docker compose version >/dev/null 2>&1; then \
 		echo "docker compose config -q"; SECRET_KEY=x POSTGRES_PASSWORD=x SMS_BACKEND=twilio docker compose config -q; \
 	else echo "no docker compose client here: docker-compose.yml is checked by the test suite only"; fi
