@@ -38,7 +38,7 @@ def test_make_run_loads_the_demo_on_postgresql_when_asked() -> None:
     assert 'case "1" in' in output
 
 
-def test_make_run_prints_and_serves_the_port_it_is_given() -> None:
+def test_make_run_prints_the_port_it_is_given_and_hands_it_to_honcho() -> None:
     output = dry_run("run", PORT="8001")
     assert "API        http://127.0.0.1:8001/api/v1/" in output
     assert "--port 8001" in output
