@@ -1,10 +1,11 @@
-# `make run` and `make test` work on a fresh machine with only Python 3.11.
+# `make run` needs only Python 3.11 (with venv); `make test` also PostgreSQL, Redis and npm, which
+# it installs with apt-get when run as root and starts when stopped (see README.md).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test test-sqlite lint typecheck services bench install clean
+.PHONY: run demo test test-sqlite lint typecheck packages services bench install clean
 
 install: $(STAMP)
 
@@ -14,25 +15,42 @@ $(STAMP): requirements/base.txt requirements/dev.txt requirements/constraints.tx
 	rm -f $(VENV)/.installed-* && touch $@
 
 # The embedded defaults: SQLite, the filesystem broker, SMS to the console. Any variable set in
-# the environment (DATABASE_URL, REDIS_URL, TWILIO_*) wins.
+# the environment (DATABASE_URL, REDIS_URL, TWILIO_*, PORT, VAR_DIR) wins. (The end-to-end test runs
+# `make run BIN=… STAMP=` to use the environment it runs in.)
+PORT ?= 8000
+# The demo loads only into an empty database, and by itself only into SQLite: with a DATABASE_URL of
+# PostgreSQL (a real practice's, perhaps) only when asked, `DEMO=1 make run` or `make demo`.
+DEMO ?= $(if $(filter-out sqlite:%,$(DATABASE_URL)),0,1)
+
 run: export DEBUG ?= true
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
-	mkdir -p var
+	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo
+	@case "$(DEMO)" in \
+		1|true|yes) echo "$(BIN)/python manage.py load_demo"; $(BIN)/python manage.py load_demo ;; \
+		*) echo "demo not loaded (DEMO=$(DEMO), the default unless DATABASE_URL is SQLite); DEMO=1 make run or make demo loads it into an empty database" ;; \
+	esac
 	@echo ""
-	@echo "  API        http://127.0.0.1:8000/api/v1/"
-	@echo "  API docs   http://127.0.0.1:8000/api/v1/docs/"
-	@echo "  Admin      http://127.0.0.1:8000/admin/"
-	@echo "  Health     http://127.0.0.1:8000/healthz"
+	@echo "  API        http://127.0.0.1:$(PORT)/api/v1/"
+	@echo "  API docs   http://127.0.0.1:$(PORT)/api/v1/docs/"
+	@echo "  Admin      http://127.0.0.1:$(PORT)/admin/"
+	@echo "  Health     http://127.0.0.1:$(PORT)/healthz"
 	@echo "  Ctrl-C stops the API, the worker and beat."
 	@echo ""
-	PATH="$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile --port $${PORT:-8000}
+	PATH="$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile --port $(PORT)
+
+# The demo practice (logins, locations, surgeons, patients with visits) into an empty database, on
+# any DATABASE_URL; it refuses, changing nothing, a database that holds any data.
+demo: $(STAMP)
+	mkdir -p "$${VAR_DIR:-var}"
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo --refuse-if-not-empty
 
 # The Twilio contract test serves Twilio's OpenAPI description with Stoplight Prism (npm),
 # installed here into a git-ignored folder so a fresh clone gets it.
 PRISM := .tools/prism/node_modules/.bin/prism
-$(PRISM):
+$(PRISM): | packages
 	mkdir -p .tools/prism
 	cd .tools/prism && npm install --no-save --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5
 
@@ -42,14 +60,14 @@ $(PRISM):
 # dependencies. After changing the pin, delete .tools/twilio-oai so the next run fetches it again.
 TWILIO_MCP := @twilio-alpha/mcp@0.7.0
 TWILIO_SPEC := .tools/twilio-oai/twilio_api_v2010.json
-$(TWILIO_SPEC):
+$(TWILIO_SPEC): | packages
 	rm -rf .tools/twilio-oai && mkdir -p .tools/twilio-oai/tmp
 	cd .tools/twilio-oai/tmp && npm pack --silent --ignore-scripts $(TWILIO_MCP) >/dev/null && \
 		tar -xzf *.tgz package/twilio-oai/spec/json/twilio_api_v2010.json
 	mv .tools/twilio-oai/tmp/package/twilio-oai/spec/json/twilio_api_v2010.json $@
 	rm -rf .tools/twilio-oai/tmp
 
-test: $(STAMP) $(PRISM) $(TWILIO_SPEC) services lint typecheck
+test: packages $(STAMP) $(PRISM) $(TWILIO_SPEC) services lint typecheck
 	@if docker compose version >/dev/null 2>&1; then \
 		echo "docker compose config -q"; SECRET_KEY=x POSTGRES_PASSWORD=x SMS_BACKEND=twilio docker compose config -q; \
 	else echo "no docker compose client here: docker-compose.yml is checked by the test suite only"; fi
@@ -72,8 +90,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The system packages the test suite needs: PostgreSQL, Redis, and npm until .tools/ holds what it
+# fetches. Missing ones are installed with apt-get as root; otherwise one line names them.
+NPM_NEEDED := $(if $(and $(wildcard $(PRISM)),$(wildcard $(TWILIO_SPEC))),,npm)
+packages:
+	@bash scripts/ensure-packages.sh postgresql redis-server $(NPM_NEEDED)
+
 # PostgreSQL and Redis are part of the test suite: start them if installed but stopped.
 services:
+	@bash scripts/ensure-packages.sh postgresql redis-server
 	@bash scripts/ensure-services.sh
 
 bench: $(STAMP) services

@@ -1,14 +1,16 @@
 """The demo practice for `make run` (`manage.py load_demo`): demo patients, each with an upcoming
 visit booked through the booking service, after the apps below have loaded theirs.
 
-Idempotent: patients are found by record number, and a patient who already has an upcoming
-visit gets no other.
+It loads only into an empty database: a cancelled demo visit, a patient, a login anyone made is
+the user's data, and a second load would book over it, text the patients again or take slots
+offered from the waitlist.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,10 +32,38 @@ PATIENTS = [
 ]
 
 
+class DatabaseNotEmpty(Exception):
+    """The demo refuses a database holding rows someone made; `held` counts them by kind."""
+
+    def __init__(self, held: dict[str, int]) -> None:
+        self.held = held
+        listed = ", ".join(f"{kind}: {count}" for kind, count in held.items())
+        super().__init__(f"the database already holds data ({listed})")
+
+
+def demo_data_held() -> dict[str, int]:
+    """The rows, by kind, that make a database not empty for the demo: logins and everything a
+    practice sets up or books (what migrations seed, roles and urgency tiers, does not count).
+    Every other table hangs off one of these (hours off a location, texts off a patient)."""
+    counts = {
+        "logins": get_user_model().objects.count(),
+        "appointment types": AppointmentType.objects.count(),
+        "locations": Location.objects.count(),
+        "surgeons": Surgeon.objects.count(),
+        "patients": Patient.objects.count(),
+        "appointments": Appointment.objects.count(),
+    }
+    return {kind: count for kind, count in counts.items() if count}
+
+
 @transaction.atomic
 def demo_load() -> list[str]:
-    """Load the whole demo practice, lowest app first (logins; locations, surgeons and their
-    templates; patients and their visits); returns lines describing what a visitor can use."""
+    """Load the whole demo practice into an empty database, lowest app first (logins; locations,
+    surgeons and their templates; patients and their visits); returns lines describing what a
+    visitor can use. Raises DatabaseNotEmpty, having written nothing, if any row is there."""
+    held = demo_data_held()
+    if held:
+        raise DatabaseNotEmpty(held)
     lines = practice_demo_load()
     lines += locations_demo_load()
     lines += _patients_load()

@@ -3,11 +3,13 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from booking.models import Appointment
 from locations.models import Block, Closure, Location, Surgeon
 from practice.models import AppointmentType
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,13 +65,20 @@ def test_the_demo_closes_every_location_on_next_years_independence_day() -> None
         assert location.closures.filter(start_date=f"{next_year}-07-04").exists()
 
 
-def test_loading_the_demo_twice_adds_nothing_and_keeps_the_logins() -> None:
+def test_loading_the_demo_says_it_loaded_and_prints_the_logins() -> None:
+    output = _load()
+    assert output.startswith("demo loaded:")
+    assert "login admin / admin-demo-password" in output
+
+
+def test_loading_the_demo_twice_skips_the_second_time_adds_nothing_and_prints_no_logins() -> None:
     _load()
     counts = (
         Location.objects.count(),
         Surgeon.objects.count(),
         Block.objects.count(),
         Closure.objects.count(),
+        Appointment.objects.count(),
     )
     output = _load()
     assert counts == (
@@ -77,5 +86,14 @@ def test_loading_the_demo_twice_adds_nothing_and_keeps_the_logins() -> None:
         Surgeon.objects.count(),
         Block.objects.count(),
         Closure.objects.count(),
+        Appointment.objects.count(),
     )
-    assert "login admin" in output
+    assert output.startswith("demo skipped: the database already holds data (")
+    assert "password" not in output
+
+
+def test_load_demo_refuses_with_an_error_when_asked_to_and_the_database_holds_data() -> None:
+    PatientFactory()
+    with pytest.raises(CommandError, match="the database already holds data \\(patients: 1\\)"):
+        call_command("load_demo", "--refuse-if-not-empty", stdout=StringIO())
+    assert Location.objects.count() == 0
