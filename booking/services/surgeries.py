@@ -38,6 +38,18 @@ def follow_up_plan(*, performed_on: dt.date) -> list[tuple[str, dt.date, dt.date
     return windows
 
 
+def _check_performed_on(performed_on: dt.date) -> None:
+    # A follow-up plan counts from the day of a surgery that happened; a planned one has no
+    # windows yet, and its plan would remind the patient to book before the operation.
+    today = practice_today()
+    if performed_on > today:
+        raise InvalidInput.for_field(
+            "performed_on",
+            f"A surgery is recorded once performed: {performed_on.isoformat()} is after today"
+            f" ({today.isoformat()}), and a follow-up plan counts from the day of the surgery.",
+        )
+
+
 def surgery_record(
     *,
     patient: Patient,
@@ -47,8 +59,7 @@ def surgery_record(
     recorded_by: User | None = None,
 ) -> Surgery:
     """Record a surgery and its follow-up windows; visits already booked inside one fulfil it."""
-    if performed_on > practice_today() + dt.timedelta(days=365):
-        raise InvalidInput.for_field("performed_on", "A surgery more than a year ahead is not a plan yet.")
+    _check_performed_on(performed_on)
     with transaction.atomic():
         surgery = Surgery.objects.create(
             patient=patient,
