@@ -56,6 +56,11 @@ CONFLICT = OpenApiResponse(
                     "status": serializers.CharField(
                         required=False, help_text="With invalid_transition: the appointment's current status."
                     ),
+                    "rescheduled_to": serializers.IntegerField(
+                        required=False,
+                        help_text="With invalid_transition on confirm: the visit was rescheduled; "
+                        "the id of the visit that replaced it, the one to confirm.",
+                    ),
                 },
             )
         },
@@ -179,7 +184,14 @@ class _TransitionApi(APIView):
         return Response(_output(appointment))
 
 
-@extend_schema_view(post=extend_schema(summary="The patient confirmed: booked → confirmed"))
+@extend_schema_view(
+    post=extend_schema(
+        summary="The patient confirmed: booked → confirmed (a confirmed visit answers 200 unchanged)",
+        description="Idempotent: confirming a confirmed visit answers 200 with the visit and writes "
+        "nothing. A rescheduled visit is a 409 `invalid_transition` with `rescheduled_to`, the id of the "
+        "visit that replaced it.",
+    )
+)
 class AppointmentConfirmApi(_TransitionApi):
     transition = staticmethod(services.appointment_confirm)
 
