@@ -368,6 +368,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: igno
     {
         "MessageStatusEnum": "notifications.models.MessageStatus",
         "MessageKindEnum": "notifications.models.MessageKind",
+        # Two components (AppointmentOutput, AppointmentBookedOutput) carry a visit's status.
+        "AppointmentStatusEnum": "booking.models.AppointmentStatus",
     }
 )
 # Publishing gives up after one quick retry: a booking commits its texts to the outbox and
