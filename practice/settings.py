@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -245,6 +246,13 @@ LOGGING = {
 # --- Practice-wide ------------------------------------------------------------------------------
 PRACTICE_NAME = env.str("PRACTICE_NAME", default="Lakeside Spine")
 PRACTICE_PHONE = env.str("PRACTICE_PHONE", default="+13125550100")
+# Numbers typed without a country code ("(312) 555-0142") are read as this region's.
+PHONE_REGION = env.str("PHONE_REGION", default="US")
+if PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"PHONE_REGION is malformed: expected a 2-letter region such as US or CA, got {PHONE_REGION!r}."
+    )
+PHONENUMBER_DEFAULT_REGION = PHONE_REGION
 # Slot starts step through each block on this grid, from the block's start.
 SLOT_GRID_MINUTES = _parsed("SLOT_GRID_MINUTES", cast=int, default=15)
 if not 1 <= SLOT_GRID_MINUTES <= 240:
@@ -366,6 +374,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: igno
     {
         "MessageStatusEnum": "notifications.models.MessageStatus",
         "MessageKindEnum": "notifications.models.MessageKind",
+        # Two components (AppointmentOutput, AppointmentBookedOutput) carry a visit's status.
+        "AppointmentStatusEnum": "booking.models.AppointmentStatus",
     }
 )
 # Publishing gives up after one quick retry: a booking commits its texts to the outbox and

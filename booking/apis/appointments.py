@@ -11,7 +11,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,7 +26,7 @@ from rest_framework.views import APIView
 from booking import services
 from booking.filters import AppointmentFilter
 from booking.models import Appointment, Patient
-from booking.selectors import appointments_with_details
+from booking.selectors import TextsWithheld, appointments_with_details, patient_texts
 from booking.serializers import SlotSerializer
 from locations.models import Location, Surgeon
 from practice.fields import AwareDateTimeField, CodeRelatedField
@@ -55,6 +61,11 @@ CONFLICT = OpenApiResponse(
                     ),
                     "status": serializers.CharField(
                         required=False, help_text="With invalid_transition: the appointment's current status."
+                    ),
+                    "rescheduled_to": serializers.IntegerField(
+                        required=False,
+                        help_text="With invalid_transition on confirm: the visit was rescheduled; "
+                        "the id of the visit that replaced it, the one to confirm.",
                     ),
                 },
             )
@@ -111,8 +122,37 @@ class AppointmentOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _output(appointment: Appointment) -> dict[str, Any]:
-    return AppointmentOutputSerializer(appointments_with_details().get(pk=appointment.pk)).data
+class TextsOutputSerializer(serializers.Serializer):
+    will_send = serializers.BooleanField(
+        help_text="Whether the patient will be texted about this visit (confirmation, reminders)."
+    )
+    withheld = serializers.ChoiceField(
+        choices=list(TextsWithheld.ALL),
+        allow_null=True,
+        help_text="Why no texts will be sent: `no_consent` (the patient has not consented to SMS) or "
+        "`opted_out` (the patient replied STOP); null when they will be.",
+    )
+    notice = serializers.CharField(help_text="A sentence for the scheduler, saying the above.")
+
+
+class AppointmentBookedOutputSerializer(AppointmentOutputSerializer):
+    """A visit just booked or moved, and whether the patient will hear about it by text."""
+
+    texts = serializers.SerializerMethodField()
+
+    class Meta(AppointmentOutputSerializer.Meta):
+        fields = [*AppointmentOutputSerializer.Meta.fields, "texts"]
+        read_only_fields = fields
+
+    @extend_schema_field(TextsOutputSerializer)
+    def get_texts(self, appointment: Appointment) -> dict[str, Any]:
+        return dict(TextsOutputSerializer(patient_texts(patient=appointment.patient)).data)
+
+
+def _output(
+    appointment: Appointment, serializer: type[AppointmentOutputSerializer] = AppointmentOutputSerializer
+) -> dict[str, Any]:
+    return serializer(appointments_with_details().get(pk=appointment.pk)).data
 
 
 class AppointmentCreateInputSerializer(serializers.Serializer):
@@ -150,14 +190,16 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         summary="Book an appointment",
         request=AppointmentCreateInputSerializer,
         parameters=[OPENAPI_PARAMETER],
-        responses={201: AppointmentOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
+        responses={201: AppointmentBookedOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
     )
     @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = AppointmentCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         appointment = services.appointment_book(**serializer.validated_data, booked_by=request.user)
-        return Response(_output(appointment), status=status.HTTP_201_CREATED)
+        return Response(
+            _output(appointment, AppointmentBookedOutputSerializer), status=status.HTTP_201_CREATED
+        )
 
 
 class _TransitionApi(APIView):
@@ -179,7 +221,14 @@ class _TransitionApi(APIView):
         return Response(_output(appointment))
 
 
-@extend_schema_view(post=extend_schema(summary="The patient confirmed: booked → confirmed"))
+@extend_schema_view(
+    post=extend_schema(
+        summary="The patient confirmed: booked → confirmed (a confirmed visit answers 200 unchanged)",
+        description="Idempotent: confirming a confirmed visit answers 200 with the visit and writes "
+        "nothing. A rescheduled visit is a 409 `invalid_transition` with `rescheduled_to`, the id of the "
+        "visit that replaced it.",
+    )
+)
 class AppointmentConfirmApi(_TransitionApi):
     transition = staticmethod(services.appointment_confirm)
 
@@ -237,7 +286,7 @@ class AppointmentRescheduleApi(APIView):
         summary="Move a visit: a new appointment, and the old one cancelled with a link (or nothing changes)",
         request=InputSerializer,
         parameters=[OPENAPI_PARAMETER],
-        responses={201: AppointmentOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
+        responses={201: AppointmentBookedOutputSerializer, 409: CONFLICT, 422: KEY_REUSED},
         tags=["appointments"],
     )
     @idempotent
@@ -248,4 +297,4 @@ class AppointmentRescheduleApi(APIView):
         new = services.appointment_reschedule(
             appointment=appointment, rescheduled_by=request.user, **serializer.validated_data
         )
-        return Response(_output(new), status=status.HTTP_201_CREATED)
+        return Response(_output(new, AppointmentBookedOutputSerializer), status=status.HTTP_201_CREATED)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,10 +14,14 @@ from booking.models import Patient
 from booking.services import patient_create, patient_delete, patient_update
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.permissions import IsScheduler
+from practice.phones import MobileNumberField
 
 
 class PatientSerializer(serializers.ModelSerializer):
-    phone = PhoneNumberField(help_text="Mobile number in E.164, for example +13125550123.")
+    phone = MobileNumberField(
+        help_text="Mobile number, national for the practice's country (PHONE_REGION), as in (312) 555-0142 "
+        "or 312-555-0142, or international, as in +13125550142; always returned in E.164."
+    )
 
     class Meta:
         model = Patient

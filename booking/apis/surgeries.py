@@ -1,4 +1,5 @@
-"""Surgeries and their post-operative follow-up windows: record one, list them by state."""
+"""Surgeries and their post-operative follow-up windows: record, read and correct a surgery; list
+the windows by state."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 
 from booking.models import FollowUpWindow, Patient, Surgery
 from booking.selectors import FollowUpState, follow_ups_list, surgeries_list
-from booking.services import surgery_record
+from booking.services import surgery_record, surgery_update
 from locations.models import Surgeon
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.permissions import IsScheduler
@@ -48,6 +49,18 @@ class SurgeryInputSerializer(serializers.Serializer):
     procedure = serializers.CharField(max_length=200, help_text="Internal; never sent by SMS.")
 
 
+class SurgeryUpdateInputSerializer(serializers.Serializer):
+    surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all(), required=False)
+    performed_on = serializers.DateField(
+        required=False,
+        help_text="Not after today. A new date re-plans the follow-up windows: a visit outside its "
+        "window's new dates no longer fulfils it.",
+    )
+    procedure = serializers.CharField(
+        max_length=200, required=False, help_text="Internal; never sent by SMS."
+    )
+
+
 class SurgeryOutputSerializer(serializers.ModelSerializer):
     follow_ups = serializers.SerializerMethodField()
 
@@ -73,11 +86,26 @@ class SurgeryOutputSerializer(serializers.ModelSerializer):
         },
         tags=["follow-ups"],
     ),
+    retrieve=extend_schema(summary="A surgery and its follow-up windows", tags=["follow-ups"]),
+    partial_update=extend_schema(
+        summary="Correct a surgery's procedure, date or surgeon (a new date re-plans its follow-ups)",
+        request=SurgeryUpdateInputSerializer,
+        responses={200: SurgeryOutputSerializer},
+        tags=["follow-ups"],
+    ),
 )
-class SurgeryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[Surgery]):
+class SurgeryViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet[Surgery],
+):
     permission_classes = [IsScheduler]
     serializer_class = SurgeryOutputSerializer
     filterset_fields = ["patient", "surgeon"]
+    # Corrections only: a PUT would have to resend the patient, who is not to be changed.
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Surgery]:
         return surgeries_list()
@@ -89,6 +117,12 @@ class SurgeryViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Ge
         surgery = surgery_record(**incoming.validated_data, recorded_by=request.user)  # type: ignore[arg-type]
         surgery = surgeries_list().get(pk=surgery.pk)
         return Response(SurgeryOutputSerializer(surgery).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incoming = SurgeryUpdateInputSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        surgery = surgery_update(surgery=self.get_object(), data=dict(incoming.validated_data))
+        return Response(SurgeryOutputSerializer(surgeries_list().get(pk=surgery.pk)).data)
 
 
 class FollowUpFilter(django_filters.FilterSet):

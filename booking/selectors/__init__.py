@@ -5,7 +5,13 @@ it was one module."""
 from booking.selectors.appointments import appointments_with_details
 from booking.selectors.calendar import LONGEST_VISIT
 from booking.selectors.conflicts import AppointmentConflict, appointment_conflicts, future_appointments_exist
-from booking.selectors.patients import PATIENT_SEARCH_MIN_PHONE_DIGITS, patient_search
+from booking.selectors.patients import (
+    PATIENT_SEARCH_MIN_PHONE_DIGITS,
+    PatientTexts,
+    TextsWithheld,
+    patient_search,
+    patient_texts,
+)
 from booking.selectors.reports import (
     ACCESS_STEPS_DAYS,
     DEFAULT_ACCESS_TYPE,
@@ -38,7 +44,9 @@ __all__ = [
     "PATIENT_SEARCH_MIN_PHONE_DIGITS",
     "AppointmentConflict",
     "FollowUpState",
+    "PatientTexts",
     "SlotsInWindow",
+    "TextsWithheld",
     "ThirdNextAvailable",
     "TierAccess",
     "access_report",
@@ -49,6 +57,7 @@ __all__ = [
     "follow_ups_list",
     "future_appointments_exist",
     "patient_search",
+    "patient_texts",
     "slot_is_free",
     "slot_rules",
     "slots_earliest",

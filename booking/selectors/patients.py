@@ -1,8 +1,9 @@
-"""Patient search by record number, phone or name."""
+"""Patient search by record number, phone or name; whether a patient can be texted."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
@@ -36,3 +37,39 @@ def patient_search(*, query: str, patients: QuerySet[Patient] | None = None) -> 
             name &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
         condition |= name
     return patients.filter(condition)
+
+
+class TextsWithheld:
+    """Why a patient gets no texts; the same codes as notifications' suppressed rows."""
+
+    NO_CONSENT = "no_consent"
+    OPTED_OUT = "opted_out"
+    ALL = (NO_CONSENT, OPTED_OUT)
+
+
+@dataclass(frozen=True)
+class PatientTexts:
+    will_send: bool
+    withheld: str | None
+    notice: str
+
+
+def patient_texts(*, patient: Patient) -> PatientTexts:
+    """Whether the visit's texts (confirmation, reminders) will reach the patient, and a sentence
+    saying so for the scheduler. The rule notifications' outbox applies: a STOP outranks consent."""
+    if patient.sms_opted_out_at is not None:
+        return PatientTexts(
+            will_send=False,
+            withheld=TextsWithheld.OPTED_OUT,
+            notice="No texts will be sent: the patient replied STOP. Tell them about the visit yourself.",
+        )
+    if not patient.sms_consent:
+        return PatientTexts(
+            will_send=False,
+            withheld=TextsWithheld.NO_CONSENT,
+            notice="No texts will be sent: the patient has not consented to SMS. "
+            "Tell them about the visit yourself.",
+        )
+    return PatientTexts(
+        will_send=True, withheld=None, notice="The patient will be texted a confirmation and reminders."
+    )

@@ -25,7 +25,13 @@ from booking.services.patients import (
     patient_update,
     patient_validate,
 )
-from booking.services.surgeries import follow_up_link, follow_up_plan, follow_up_unlink, surgery_record
+from booking.services.surgeries import (
+    follow_up_link,
+    follow_up_plan,
+    follow_up_unlink,
+    surgery_record,
+    surgery_update,
+)
 from booking.services.transitions import (
     LATE_CANCELLATION,
     TRANSITIONS,
@@ -76,6 +82,7 @@ __all__ = [
     "patient_validate",
     "slot_offer",
     "surgery_record",
+    "surgery_update",
     "waitlist_entries_expire",
     "waitlist_entry_create",
     "waitlist_entry_delete",

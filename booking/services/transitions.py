@@ -4,6 +4,7 @@ no-show and cancel. Each locks the visit's row, so concurrent actions see each o
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -52,21 +53,50 @@ def transition_check(appointment: Appointment, action: str) -> str:
     return target
 
 
-def _transition(*, appointment: Appointment, action: str, now: dt.datetime | None = None) -> Appointment:
+def _transition(*, appointment: Appointment, action: str) -> Appointment:
     with transaction.atomic():
         current = appointment_locked(appointment)
         current.status = transition_check(current, action)
-        update_fields = ["status", "updated_at"]
-        if action == "confirm":
-            current.confirmed_at = now or timezone.now()
-            update_fields.append("confirmed_at")
-        current.save(update_fields=update_fields)
+        current.save(update_fields=["status", "updated_at"])
     return current
 
 
 def appointment_confirm(*, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
-    """The patient confirmed (by phone, or a YES reply): booked → confirmed."""
-    return _transition(appointment=appointment, action="confirm", now=now)
+    """The patient confirmed (by phone, or a YES reply): booked → confirmed.
+
+    Idempotent: a confirmed visit is returned as it is, with no write (the patient confirming
+    twice, or two schedulers at once, is no conflict). A visit that was rescheduled is refused
+    with the visit that replaced it (`rescheduled_to`, the last of the chain), which is the one to
+    confirm. Locks the row (SELECT FOR UPDATE).
+    """
+    with transaction.atomic():
+        current = appointment_locked(appointment)
+        if current.status == AppointmentStatus.CONFIRMED:
+            return current
+        if current.status == AppointmentStatus.CANCELLED:
+            _refuse_if_rescheduled(current)
+        current.status = transition_check(current, "confirm")
+        current.confirmed_at = now or timezone.now()
+        current.save(update_fields=["status", "confirmed_at", "updated_at"])
+    return current
+
+
+def _refuse_if_rescheduled(appointment: Appointment) -> None:
+    replacement = None
+    successor = Appointment.objects.filter(rescheduled_from=appointment).select_related("location").first()
+    while successor is not None:  # a visit moved twice: the last move stands
+        replacement = successor
+        successor = Appointment.objects.filter(rescheduled_from=successor).select_related("location").first()
+    if replacement is None:
+        return
+    local_start = replacement.start.astimezone(zoneinfo.ZoneInfo(replacement.location.timezone))
+    raise InvalidTransition(
+        f"Cannot confirm an appointment that is cancelled: it was rescheduled to appointment "
+        f"{replacement.pk} on {local_start:%Y-%m-%d at %H:%M} ({replacement.location.timezone}), "
+        f"which is {replacement.status.replace('_', ' ')}; confirm that one.",
+        fields={"status": [f"Current status: {appointment.status}."]},
+        extra={"status": appointment.status, "rescheduled_to": replacement.pk},
+    )
 
 
 def appointment_check_in(*, appointment: Appointment) -> Appointment:

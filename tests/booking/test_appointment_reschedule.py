@@ -165,3 +165,39 @@ def test_an_impossible_new_start_is_a_400_naming_start_and_changes_nothing(
     assert list(response.json()["error"]["fields"]) == ["start"]
     visit.refresh_from_db()
     assert visit.status == AppointmentStatus.BOOKED
+
+
+def test_confirming_a_rescheduled_visit_is_a_409_pointing_to_the_visit_that_replaced_it(
+    bookable: BookablePractice, scheduler_client: APIClient, visit: Appointment
+) -> None:
+    new_id = move(scheduler_client, visit, bookable.at(10)).json()["id"]
+    response = scheduler_client.post(f"/api/v1/appointments/{visit.id}/confirm/")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert (error["code"], error["status"], error["rescheduled_to"]) == (
+        InvalidTransition.code,
+        "cancelled",
+        new_id,
+    )
+    assert f"rescheduled to appointment {new_id} on " in error["message"]
+    assert "confirm that one" in error["message"]
+    assert Appointment.objects.get(pk=new_id).status == AppointmentStatus.BOOKED
+
+
+def test_confirming_a_visit_moved_twice_points_to_the_last_move(
+    bookable: BookablePractice, scheduler_client: APIClient, visit: Appointment
+) -> None:
+    second_id = move(scheduler_client, visit, bookable.at(10)).json()["id"]
+    third_id = move(scheduler_client, Appointment.objects.get(pk=second_id), bookable.at(11)).json()["id"]
+    response = scheduler_client.post(f"/api/v1/appointments/{visit.id}/confirm/")
+    assert response.status_code == 409
+    assert response.json()["error"]["rescheduled_to"] == third_id
+
+
+def test_a_cancelled_visit_that_was_not_moved_is_refused_without_a_replacement(
+    scheduler_client: APIClient, visit: Appointment
+) -> None:
+    scheduler_client.post(f"/api/v1/appointments/{visit.id}/cancel/", {"reason": "Feeling better"})
+    response = scheduler_client.post(f"/api/v1/appointments/{visit.id}/confirm/")
+    assert response.status_code == 409
+    assert "rescheduled_to" not in response.json()["error"]

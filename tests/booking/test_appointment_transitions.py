@@ -35,7 +35,14 @@ ALLOWED = {
     (S.BOOKED, "no_show"): S.NO_SHOW,
     (S.CONFIRMED, "no_show"): S.NO_SHOW,
 }
-REFUSED = [(status, action) for status in S.values for action in ENDPOINTS if (status, action) not in ALLOWED]
+# Confirming a confirmed visit is no transition and no refusal either: it answers 200 unchanged.
+IDEMPOTENT = {(S.CONFIRMED, "confirm")}
+REFUSED = [
+    (status, action)
+    for status in S.values
+    for action in ENDPOINTS
+    if (status, action) not in ALLOWED and (status, action) not in IDEMPOTENT
+]
 
 
 @pytest.fixture(autouse=True)
@@ -125,3 +132,21 @@ def test_a_cancellation_exactly_24_hours_ahead_is_not_late(scheduler_client: API
 
 def test_an_action_on_an_unknown_appointment_is_a_404(scheduler_client: APIClient) -> None:
     assert scheduler_client.post("/api/v1/appointments/999999/confirm/").status_code == 404
+
+
+def test_confirming_a_confirmed_visit_answers_200_with_the_visit_and_changes_nothing(
+    scheduler_client: APIClient,
+) -> None:
+    appointment = AppointmentFactory(status=S.BOOKED, start=START)
+    first = act(scheduler_client, appointment, "confirm")
+    appointment.refresh_from_db()
+    with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+        again = act(scheduler_client, appointment, "confirm")
+    assert again.status_code == 200, again.json()
+    assert again.json() == first.json()
+    assert (again.json()["status"], again.json()["confirmed_at"]) == ("confirmed", "2027-03-01T12:00:00Z")
+    unchanged = Appointment.objects.get(pk=appointment.pk)
+    assert (unchanged.confirmed_at, unchanged.updated_at) == (
+        appointment.confirmed_at,
+        appointment.updated_at,
+    )

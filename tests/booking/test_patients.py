@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
@@ -36,6 +37,47 @@ def test_an_invalid_phone_is_a_400_naming_phone(scheduler_client: APIClient) -> 
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["phone"]
     assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["(312) 555-0142", "312-555-0142", "312 555 0142", "3125550142"])
+def test_a_phone_typed_without_the_country_code_is_read_as_the_practices_and_stored_e164(
+    scheduler_client: APIClient, typed: str
+) -> None:
+    response = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "phone": typed})
+    assert response.status_code == 201, response.json()
+    assert response.json()["phone"] == "+13125550142"
+    assert Patient.objects.get().phone == "+13125550142"
+
+
+def test_a_refused_phone_says_what_format_is_expected(scheduler_client: APIClient) -> None:
+    response = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "phone": "555-0142"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["phone"] == [
+        "Enter a mobile number like (201) 555-0123 or +12015550123."
+    ]
+
+
+def test_the_practices_phone_region_decides_how_a_national_number_is_read(
+    scheduler_client: APIClient, settings: Any
+) -> None:
+    settings.PHONENUMBER_DEFAULT_REGION = "GB"
+    response = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "phone": "07400 123456"})
+    assert response.status_code == 201, response.json()
+    assert response.json()["phone"] == "+447400123456"
+    refused = scheduler_client.post(
+        "/api/v1/patients/", {**NEW_PATIENT, "phone": "12345", "record_number": ""}
+    )
+    assert refused.json()["error"]["fields"]["phone"] == [
+        "Enter a mobile number like 07400 123456 or +447400123456."
+    ]
+
+
+def test_a_correction_to_a_national_phone_is_stored_e164(scheduler_client: APIClient) -> None:
+    patient = PatientFactory(phone="+13125550100")
+    response = scheduler_client.patch(f"/api/v1/patients/{patient.id}/", {"phone": "(312) 555-0142"})
+    assert response.status_code == 200, response.json()
+    patient.refresh_from_db()
+    assert patient.phone == "+13125550142"
 
 
 def test_a_missing_name_is_a_400_naming_the_field(scheduler_client: APIClient) -> None:

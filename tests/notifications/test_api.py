@@ -211,6 +211,33 @@ def test_a_surgery_years_ahead_is_refused(scheduler_client: APIClient) -> None:
     assert "performed_on" in response.json()["error"]["fields"]
 
 
+def test_a_surgery_dated_tomorrow_is_refused_saying_it_has_not_happened_yet(
+    scheduler_client: APIClient,
+) -> None:
+    # MONDAY_MORNING is 2027-03-01 in Chicago.
+    response = _record(scheduler_client, performed_on="2027-03-02")
+    assert response.status_code == 400
+    [message] = response.json()["error"]["fields"]["performed_on"]
+    assert "2027-03-02 is after today (2027-03-01)" in message
+    assert "follow-up plan" in message
+    assert not Surgery.objects.exists()
+    assert not FollowUpWindow.objects.exists()
+
+
+def test_a_surgery_performed_today_gets_its_follow_up_plan(scheduler_client: APIClient) -> None:
+    response = _record(scheduler_client, performed_on="2027-03-01")
+    assert response.status_code == 201
+    assert len(response.json()["follow_ups"]) == 6
+
+
+def test_today_is_the_practices_day_not_utcs(scheduler_client: APIClient) -> None:
+    # 20:00 in Chicago on March 1st is already March 2nd in UTC: March 2nd is still tomorrow.
+    with time_machine.travel(dt.datetime(2027, 3, 2, 2, 0, tzinfo=dt.UTC), tick=False):
+        response = _record(scheduler_client, performed_on="2027-03-02")
+    assert response.status_code == 400
+    assert "performed_on" in response.json()["error"]["fields"]
+
+
 def test_anonymous_users_cannot_record_surgeries(anonymous_client: APIClient) -> None:
     assert _record(anonymous_client).status_code == 401
 

@@ -55,6 +55,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
         ("SLOT_GRID_MINUTES", "fifteen"),
         ("SMS_BACKEND", "carrier-pigeon"),
         ("LOG_LEVEL", "LOUD"),
+        ("PHONE_REGION", "USA"),
+        ("PHONE_REGION", "XX"),
     ],
 )
 def test_a_malformed_value_fails_with_a_message_naming_the_variable(
@@ -86,3 +88,24 @@ def test_the_twilio_backend_refuses_to_start_without_its_keys(tmp_path: Path) ->
     last_line = result.stderr.strip().splitlines()[-1]
     assert "TWILIO_AUTH_TOKEN" in last_line
     assert "TWILIO_FROM_NUMBER" in last_line
+
+
+def test_the_phone_region_is_the_default_region_of_phone_numbers(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key not in PROJECT_VARIABLES}
+    env.update({"DJANGO_SETTINGS_MODULE": "practice.settings", "VAR_DIR": str(tmp_path), "DEBUG": "true"})
+    code = "from django.conf import settings; print(settings.PHONENUMBER_DEFAULT_REGION)"
+    run = [sys.executable, "-c", code]
+    default = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    canada = subprocess.run(
+        run, cwd=ROOT, env={**env, "PHONE_REGION": "CA"}, capture_output=True, text=True, timeout=60
+    )
+    assert (default.stdout.strip(), canada.stdout.strip()) == ("US", "CA")
+
+
+def test_a_malformed_phone_region_says_what_is_expected(tmp_path: Path) -> None:
+    result = load_settings(tmp_path, SECRET_KEY="x", SMS_BACKEND="console", PHONE_REGION="usa")
+    assert result.returncode != 0
+    assert (
+        "PHONE_REGION is malformed: expected a 2-letter region such as US or CA, got 'usa'."
+        in (result.stderr.strip().splitlines()[-1])
+    )
