@@ -23,6 +23,7 @@ from rest_framework import status
 from booking.availability import slot_data
 from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient, VisitEventKind
 from booking.selectors import slot_is_free, slots_next, tier_window_end
+from booking.services.deadlocks import ATTEMPTS, deadlock_victim, retry_serialised
 from booking.services.events import event_record
 from booking.services.surgeries import follow_up_link, follow_up_unlink
 from booking.services.transitions import appointment_locked, transition_check
@@ -136,22 +137,6 @@ def _deferred_checks_now(*, nested: bool) -> None:
             # IMMEDIATE checks what is pending; DEFERRED (every constraint's default here) gives the
             # rest of the caller's transaction back its deferral.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
-
-
-# Two bookings that clash, inserted at the same moment, each check the other's row against the
-# exclusion constraints and wait for it: PostgreSQL aborts one as a deadlock. Outermost, that
-# one tries again, waits for the other's commit, and is refused with the constraint's own 409.
-_ATTEMPTS = 2
-_DEADLOCK = "40P01"
-
-
-def _deadlock_victim(error: OperationalError, *, nested: bool, attempt: int) -> None:
-    """Return to retry; raise when the error is no deadlock, or retrying is not ours to do."""
-    if getattr(error.__cause__, "sqlstate", None) != _DEADLOCK:
-        raise error
-    if nested or attempt + 1 >= _ATTEMPTS:
-        # The caller's transaction is aborted with ours: only the client can try again.
-        raise ConcurrentChange() from error
 
 
 def _patient_is_busy(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> bool:
@@ -284,9 +269,10 @@ def appointment_book(
     """
     now = now or timezone.now()
     nested = connection.in_atomic_block
-    for attempt in range(_ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():
+                retry_serialised(attempt=attempt, surgeon_id=surgeon.pk, patient_id=patient.pk)
                 appointment = _book(
                     patient=patient,
                     surgeon=surgeon,
@@ -314,7 +300,7 @@ def appointment_book(
                 now=now,
             ) from error
         except OperationalError as error:
-            _deadlock_victim(error, nested=nested, attempt=attempt)
+            deadlock_victim(error, nested=nested, attempt=attempt)
     return appointment
 
 
@@ -336,9 +322,14 @@ def appointment_reschedule(
     """
     now = now or timezone.now()
     nested = connection.in_atomic_block
-    for attempt in range(_ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():
+                retry_serialised(
+                    attempt=attempt,
+                    surgeon_id=surgeon.pk if surgeon else appointment.surgeon_id,
+                    patient_id=appointment.patient_id,
+                )
                 # Everything the new booking carries over comes with the lock: one query, not six.
                 old = appointment_locked(
                     appointment,
@@ -388,5 +379,5 @@ def appointment_reschedule(
                 now=now,
             ) from error
         except OperationalError as error:
-            _deadlock_victim(error, nested=nested, attempt=attempt)
+            deadlock_victim(error, nested=nested, attempt=attempt)
     return new
