@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test test-sqlite lint typecheck services bench install clean
+.PHONY: run test test-sqlite lint typecheck services browser bench install clean
 
 install: $(STAMP)
 
@@ -49,7 +49,7 @@ $(TWILIO_SPEC):
 	mv .tools/twilio-oai/tmp/package/twilio-oai/spec/json/twilio_api_v2010.json $@
 	rm -rf .tools/twilio-oai/tmp
 
-test: $(STAMP) $(PRISM) $(TWILIO_SPEC) services lint typecheck
+test: $(STAMP) $(PRISM) $(TWILIO_SPEC) services browser lint typecheck
 	@if docker compose version >/dev/null 2>&1; then \
 		echo "docker compose config -q"; SECRET_KEY=x POSTGRES_PASSWORD=x SMS_BACKEND=twilio docker compose config -q; \
 	else echo "no docker compose client here: docker-compose.yml is checked by the test suite only"; fi
@@ -60,7 +60,7 @@ test: $(STAMP) $(PRISM) $(TWILIO_SPEC) services lint typecheck
 # but those marked postgresql, and the two files whose processes never use the suite's database
 # (`make run` itself, the Celery wiring), which the first run covers. Redis, Prism and Twilio's
 # description are needed.
-test-sqlite: $(STAMP) $(PRISM) $(TWILIO_SPEC) services
+test-sqlite: $(STAMP) $(PRISM) $(TWILIO_SPEC) services browser
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 		DATABASE_URL="sqlite:///$$tmp/db.sqlite3" $(BIN)/pytest -m "not postgresql" \
 		--deselect tests/test_make_run.py --deselect tests/workers/test_celery_wiring.py
@@ -71,6 +71,14 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Admin pages are tested in a real browser: Debian's Chromium and its driver, at /usr/bin.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }; \
+	else echo "browser tests need Chromium: run 'sudo apt-get install chromium chromium-driver'" >&2; exit 1; fi
 
 # PostgreSQL and Redis are part of the test suite: start them if installed but stopped.
 services:
