@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -262,13 +263,26 @@ class BlockInline(admin.TabularInline):
     formfield_overrides = HOUR_MINUTE_OVERRIDES
     verbose_name = "weekly block"
 
+    # Short labels and inputs; no add/change/view icons under the selects (the sidebar links do that).
+    LABELS = {"reserved_for_tier": "Reserved for", "release_hours_before": "Release (h)"}
+    WIDTHS = {"location": "13em", "weekday": "8em", "reserved_for_tier": "8em", "release_hours_before": "4em"}
+
+    class Media:
+        css = {"all": ["locations/admin-blocks.css"]}
+
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "release_hours_before" and field is not None:
-            field.label = "Release (h)"
-            field.widget.attrs["style"] = "width: 4em"
-        elif db_field.name == "reserved_for_tier" and field is not None:
-            field.label = "Reserved for"
+        if field is None:
+            return None
+        field.label = self.LABELS.get(db_field.name, field.label)
+        widget = field.widget
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_delete_related = widget.can_view_related = False
+            widget = widget.widget
+        if (width := self.WIDTHS.get(db_field.name)) is not None:
+            widget.attrs["style"] = f"width: {width}"
+            widget.attrs["data-width"] = width
         return field
 
 
