@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | sha256sum | cut -c1-12)
 
-.PHONY: run demo test test-sqlite lint typecheck packages services bench install clean
+.PHONY: run demo test test-sqlite lint typecheck packages services browser bench install clean
 
 install: $(STAMP)
 
@@ -67,7 +67,7 @@ $(TWILIO_SPEC): | packages
 	mv .tools/twilio-oai/tmp/package/twilio-oai/spec/json/twilio_api_v2010.json $@
 	rm -rf .tools/twilio-oai/tmp
 
-test: packages $(STAMP) $(PRISM) $(TWILIO_SPEC) services lint typecheck
+test: packages $(STAMP) $(PRISM) $(TWILIO_SPEC) services browser lint typecheck
 	@if docker compose version >/dev/null 2>&1; then \
 		echo "docker compose config -q"; SECRET_KEY=x POSTGRES_PASSWORD=x SMS_BACKEND=twilio docker compose config -q; \
 	else echo "no docker compose client here: docker-compose.yml is checked by the test suite only"; fi
@@ -78,7 +78,7 @@ test: packages $(STAMP) $(PRISM) $(TWILIO_SPEC) services lint typecheck
 # but those marked postgresql, and the two files whose processes never use the suite's database
 # (`make run` itself, the Celery wiring), which the first run covers. Redis, Prism and Twilio's
 # description are needed.
-test-sqlite: $(STAMP) $(PRISM) $(TWILIO_SPEC) services
+test-sqlite: $(STAMP) $(PRISM) $(TWILIO_SPEC) services browser
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 		DATABASE_URL="sqlite:///$$tmp/db.sqlite3" $(BIN)/pytest -m "not postgresql" \
 		--deselect tests/test_make_run.py --deselect tests/workers/test_celery_wiring.py
@@ -95,6 +95,14 @@ typecheck: $(STAMP)
 NPM_NEEDED := $(if $(and $(wildcard $(PRISM)),$(wildcard $(TWILIO_SPEC))),,npm)
 packages:
 	@bash scripts/ensure-packages.sh postgresql redis-server $(NPM_NEEDED)
+
+# Admin pages are tested in a real browser: Debian's Chromium and its driver, at /usr/bin.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }; \
+	else echo "browser tests need Chromium: run 'sudo apt-get install chromium chromium-driver'" >&2; exit 1; fi
 
 # PostgreSQL and Redis are part of the test suite: start them if installed but stopped.
 services:

@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from booking.models import Appointment, Patient, VisitEvent, WaitlistEntry, WaitlistOffer
 from booking.services import patient_validate
+from practice.admin_widgets import instant_in_zone, span_in_zone
 from practice.errors import InvalidInput
 
 
@@ -50,10 +51,22 @@ class PatientAdmin(SimpleHistoryAdmin):
     readonly_fields = ["sms_opted_out_at", "created_at"]
 
 
+def _at_location(field: str, description: str) -> Any:
+    """A read-only display of an appointment's instant on its location's wall clock."""
+
+    @admin.display(description=description, ordering=field)
+    def display(self: admin.ModelAdmin, obj: Appointment) -> str:
+        return instant_in_zone(getattr(obj, field), obj.location.timezone)
+
+    return display
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(SimpleHistoryAdmin):
+    """Every time is on the location's wall clock, named, as the patient and the clinic see it."""
+
     list_display = [
-        "start",
+        "visit",
         "patient",
         "surgeon",
         "location",
@@ -67,6 +80,46 @@ class AppointmentAdmin(SimpleHistoryAdmin):
     date_hierarchy = "start"
     list_select_related = ["patient", "surgeon", "location", "appointment_type", "tier"]
     raw_id_fields = ["patient", "rescheduled_from"]
+    fields = [
+        "patient",
+        "surgeon",
+        "location",
+        "appointment_type",
+        "tier",
+        "start_local",
+        "end_local",
+        "busy_until_local",
+        "status",
+        "reason",
+        "within_window",
+        "window_override_reason",
+        "booked_by",
+        "booked_at_local",
+        "confirmed_at_local",
+        "cancelled_at_local",
+        "cancellation_reason",
+        "late_cancellation",
+        "rescheduled_from",
+    ]
+    readonly_fields = [
+        "start_local",
+        "end_local",
+        "busy_until_local",
+        "booked_at_local",
+        "confirmed_at_local",
+        "cancelled_at_local",
+    ]
+
+    @admin.display(description="visit", ordering="start")
+    def visit(self, obj: Appointment) -> str:
+        return span_in_zone(obj.start, obj.end, obj.location.timezone)
+
+    start_local = _at_location("start", "start")
+    end_local = _at_location("end", "end")
+    busy_until_local = _at_location("busy_until", "busy until")
+    booked_at_local = _at_location("booked_at", "booked at")
+    confirmed_at_local = _at_location("confirmed_at", "confirmed at")
+    cancelled_at_local = _at_location("cancelled_at", "cancelled at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

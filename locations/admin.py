@@ -6,13 +6,19 @@ overlapping block is an error on the form, never a 500 from a database constrain
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
+from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff, validate_timezone
 from locations.services.blocks import (
     BlockTimes,
     block_errors,
@@ -23,7 +29,86 @@ from locations.services.blocks import (
 from locations.services.closures import closure_errors
 from locations.services.hours import Interval, hours_errors
 from locations.services.surgeons import specialties_validate
+from practice.admin_widgets import HOUR_MINUTE_OVERRIDES, hour_minute, instant_in_zone
 from practice.errors import InvalidInput
+
+# Most of the practice's clinics are in these: offered first, then every IANA zone.
+US_TIMEZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+]
+
+
+def timezone_choices() -> list[tuple[str, Any]]:
+    every = sorted(zoneinfo.available_timezones() - {"localtime"})
+    return [
+        ("", "---------"),
+        ("United States", [(name, name) for name in US_TIMEZONES]),
+        ("All time zones", [(name, name) for name in every]),
+    ]
+
+
+class TimezoneField(forms.ChoiceField):
+    """A list of IANA zones; a name not on it is refused with the model's own message."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("max_length", None)
+        kwargs.pop("empty_value", None)
+        super().__init__(choices=timezone_choices, **kwargs)
+
+    def validate(self, value: Any) -> None:
+        forms.Field.validate(self, value)
+        if value:
+            validate_timezone(value)
+
+
+class SpecialtiesField(forms.CharField):
+    """The surgeon's specialties as one line, "spine, hand surgery": stored as a list of strings."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override] # a list, not a str
+        if isinstance(value, list):
+            return specialties_validate(value)
+        text = super().to_python(value) or ""
+        return [item.strip() for item in text.split(",") if item.strip()]
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial or []) != self.to_python(data)
+
+
+def _home_zone() -> str:
+    return settings.SMS_DEFAULT_TIMEZONE
+
+
+class HomeZoneMixin:
+    """Time off belongs to no location: it is shown and entered on the practice's home clock
+    (SMS_DEFAULT_TIMEZONE, as practice.clock does for every date tied to no location)."""
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(_home_zone()):
+            response = super().changeform_view(request, *args, **kwargs)  # type: ignore[misc] # a ModelAdmin's
+            return _rendered(response)
+
+    def changelist_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(_home_zone()):
+            response = super().changelist_view(request, *args, **kwargs)  # type: ignore[misc] # a ModelAdmin's
+            return _rendered(response)
+
+
+def _rendered(response: HttpResponse) -> HttpResponse:
+    # A TemplateResponse renders after the view returns, outside the zone: render it inside.
+    if isinstance(response, TemplateResponse) and not response.is_rendered:
+        response.render()
+    return response
 
 
 def _live_forms(formset: forms.BaseInlineFormSet) -> list[forms.ModelForm]:
@@ -62,6 +147,7 @@ class OpeningHoursFormSet(forms.BaseInlineFormSet):
 
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
+    formfield_overrides = HOUR_MINUTE_OVERRIDES
     form = OpeningHoursForm
     formset = OpeningHoursFormSet
     extra = 0
@@ -88,6 +174,7 @@ class ClosureForm(forms.ModelForm):
 
 class ClosureInline(admin.TabularInline):
     model = Closure
+    formfield_overrides = HOUR_MINUTE_OVERRIDES
     form = ClosureForm
     extra = 0
 
@@ -166,11 +253,37 @@ class BlockFormSet(forms.BaseInlineFormSet):
 
 
 class BlockInline(admin.TabularInline):
+    """Compact, to fit the page at 1280 px: short inputs, the release hours' help as a tooltip."""
+
     model = Block
     form = BlockInlineForm
     formset = BlockFormSet
     extra = 0
     autocomplete_fields = ["location"]
+    formfield_overrides = HOUR_MINUTE_OVERRIDES
+    verbose_name = "weekly block"
+
+    # Short labels and inputs; no add/change/view icons under the selects (the sidebar links do that).
+    LABELS = {"reserved_for_tier": "Reserved for", "release_hours_before": "Release (h)"}
+    WIDTHS = {"location": "13em", "weekday": "8em", "reserved_for_tier": "8em", "release_hours_before": "4em"}
+
+    class Media:
+        css = {"all": ["locations/admin-blocks.css"]}
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is None:
+            return None
+        field.label = self.LABELS.get(db_field.name, field.label)
+        widget = field.widget
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_delete_related = widget.can_view_related = False
+            widget = widget.widget
+        if (width := self.WIDTHS.get(db_field.name)) is not None:
+            widget.attrs["style"] = f"width: {width}"
+            widget.attrs["data-width"] = width
+        return field
 
 
 class BlockForm(BlockInlineForm):
@@ -197,6 +310,11 @@ class TimeOffForm(forms.ModelForm):
         model = TimeOff
         fields = ["start", "end", "reason"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("start", "end"):
+            self.fields[name].help_text = f"On the practice's clock ({_home_zone()})."
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
@@ -206,12 +324,22 @@ class TimeOffForm(forms.ModelForm):
 
 class TimeOffInline(admin.TabularInline):
     model = TimeOff
+    formfield_overrides = HOUR_MINUTE_OVERRIDES
     form = TimeOffForm
     extra = 0
 
 
+class LocationForm(forms.ModelForm):
+    timezone = TimezoneField(help_text="The clinic's wall clock: hours and blocks are in this zone.")
+
+    class Meta:
+        model = Location
+        fields = ["name", "address", "phone", "timezone", "is_active"]
+
+
 @admin.register(Location)
 class LocationAdmin(SimpleHistoryAdmin):
+    form = LocationForm
     inlines = [OpeningHoursInline, ClosureInline]
     list_display = ["name", "timezone", "phone", "is_active"]
     list_filter = ["is_active", "timezone"]
@@ -219,6 +347,10 @@ class LocationAdmin(SimpleHistoryAdmin):
 
 
 class SurgeonForm(forms.ModelForm):
+    specialties = SpecialtiesField(
+        required=False, help_text="Separated by commas, e.g. cervical spine, scoliosis. Internal."
+    )
+
     class Meta:
         model = Surgeon
         fields = ["first_name", "last_name", "display_name", "specialties", "is_active"]
@@ -231,7 +363,7 @@ class SurgeonForm(forms.ModelForm):
 
 
 @admin.register(Surgeon)
-class SurgeonAdmin(SimpleHistoryAdmin):
+class SurgeonAdmin(HomeZoneMixin, SimpleHistoryAdmin):
     form = SurgeonForm
     inlines = [BlockInline, TimeOffInline]
     list_display = ["display_name", "first_name", "last_name", "is_active"]
@@ -242,12 +374,13 @@ class SurgeonAdmin(SimpleHistoryAdmin):
 @admin.register(Block)
 class BlockAdmin(SimpleHistoryAdmin):
     form = BlockForm
+    formfield_overrides = HOUR_MINUTE_OVERRIDES
     list_display = [
         "surgeon",
         "location",
         "weekday",
-        "start",
-        "end",
+        "start_hm",
+        "end_hm",
         "valid_from",
         "valid_until",
         "reserved_for_tier",
@@ -257,11 +390,20 @@ class BlockAdmin(SimpleHistoryAdmin):
     list_select_related = ["surgeon", "location", "reserved_for_tier"]
     autocomplete_fields = ["surgeon", "location"]
 
+    @admin.display(description="start", ordering="start")
+    def start_hm(self, obj: Block) -> str:
+        return hour_minute(obj.start)
+
+    @admin.display(description="end", ordering="end")
+    def end_hm(self, obj: Block) -> str:
+        return hour_minute(obj.end)
+
 
 @admin.register(Closure)
 class ClosureAdmin(SimpleHistoryAdmin):
     form = ClosureForm
-    list_display = ["location", "start_date", "end_date", "start_time", "end_time", "reason"]
+    formfield_overrides = HOUR_MINUTE_OVERRIDES
+    list_display = ["location", "start_date", "end_date", "start_hm", "end_hm", "reason"]
     list_filter = ["location"]
     search_fields = ["reason", "location__name"]
     date_hierarchy = "start_date"
@@ -270,13 +412,29 @@ class ClosureAdmin(SimpleHistoryAdmin):
         kwargs["fields"] = ["location", *ClosureForm.Meta.fields]
         return super().get_form(request, obj, change, **kwargs)
 
+    @admin.display(description="start time", ordering="start_time")
+    def start_hm(self, obj: Closure) -> str:
+        return hour_minute(obj.start_time)
+
+    @admin.display(description="end time", ordering="end_time")
+    def end_hm(self, obj: Closure) -> str:
+        return hour_minute(obj.end_time)
+
 
 @admin.register(OpeningHours)
 class OpeningHoursAdmin(SimpleHistoryAdmin):
     """Read-only: hours change as a whole week, on the location's page, where overlaps are checked."""
 
-    list_display = ["location", "weekday", "opens", "closes"]
+    list_display = ["location", "weekday", "opens_hm", "closes_hm"]
     list_filter = ["location", "weekday"]
+
+    @admin.display(description="opens", ordering="opens")
+    def opens_hm(self, obj: OpeningHours) -> str:
+        return hour_minute(obj.opens)
+
+    @admin.display(description="closes", ordering="closes")
+    def closes_hm(self, obj: OpeningHours) -> str:
+        return hour_minute(obj.closes)
 
     def has_add_permission(self, request: Any) -> bool:
         return False
@@ -286,9 +444,10 @@ class OpeningHoursAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(SimpleHistoryAdmin):
+class TimeOffAdmin(HomeZoneMixin, SimpleHistoryAdmin):
     form = TimeOffForm
-    list_display = ["surgeon", "start", "end", "reason"]
+    formfield_overrides = HOUR_MINUTE_OVERRIDES
+    list_display = ["surgeon", "start_local", "end_local", "reason"]
     list_filter = ["surgeon"]
     search_fields = ["reason", "surgeon__last_name", "surgeon__display_name"]
     date_hierarchy = "start"
@@ -296,3 +455,11 @@ class TimeOffAdmin(SimpleHistoryAdmin):
     def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         kwargs["fields"] = ["surgeon", *TimeOffForm.Meta.fields]
         return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description="start", ordering="start")
+    def start_local(self, obj: TimeOff) -> str:
+        return instant_in_zone(obj.start, _home_zone())
+
+    @admin.display(description="end", ordering="end")
+    def end_local(self, obj: TimeOff) -> str:
+        return instant_in_zone(obj.end, _home_zone())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
 from booking.models import Patient
-from tests.factories import AppointmentFactory, PatientFactory, WaitlistEntryFactory
+from tests.factories import AppointmentFactory, LocationFactory, PatientFactory, WaitlistEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +67,26 @@ def test_appointments_are_read_only_in_the_admin(admin_site: Client) -> None:
     page = admin_site.get(f"/admin/booking/appointment/{appointment.pk}/change/")
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
+
+
+def test_the_appointment_list_shows_visits_on_the_locations_clock(admin_site: Client) -> None:
+    # 15:00 UTC on 8 March 2027: 09:00 in Chicago (CST); in Denver, 08:00 MST.
+    AppointmentFactory(location=LocationFactory(timezone="America/Chicago"))
+    AppointmentFactory(location=LocationFactory(timezone="America/Denver"))
+    page = admin_site.get("/admin/booking/appointment/").content.decode()
+    assert "2027-03-08 09:00-10:00 CST (UTC-06:00)" in page
+    assert "2027-03-08 08:00-09:00 MST (UTC-07:00)" in page
+    assert "15:00" not in page
+
+
+def test_the_appointment_page_shows_its_times_on_the_locations_clock(admin_site: Client) -> None:
+    # The week after the spring change: Chicago is on daylight time, five hours behind UTC.
+    appointment = AppointmentFactory(
+        location=LocationFactory(timezone="America/Chicago"),
+        start=dt.datetime(2027, 3, 15, 15, 0, tzinfo=dt.UTC),
+        confirmed_at=dt.datetime(2027, 3, 10, 14, 5, tzinfo=dt.UTC),
+    )
+    page = admin_site.get(f"/admin/booking/appointment/{appointment.pk}/change/").content.decode()
+    assert "2027-03-15 10:00 CDT (UTC-05:00)" in page
+    assert "2027-03-15 11:00 CDT (UTC-05:00)" in page
+    assert "2027-03-10 08:05 CST (UTC-06:00)" in page

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import Client, override_settings
 
 from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
 from tests.factories import BlockFactory, LocationFactory, SurgeonFactory
@@ -59,7 +61,7 @@ def _surgeon_form(
         "first_name": "Maya",
         "last_name": "Okafor",
         "display_name": "Dr. Maya Okafor",
-        "specialties": '["cervical spine"]',
+        "specialties": "cervical spine",
         "is_active": "on",
         **_management("blocks", len(blocks)),
         **_management("time_off", len(time_off or [])),
@@ -277,3 +279,84 @@ def test_the_surgeon_page_refuses_a_block_clashing_with_one_saved_since_it_was_o
     assert response.status_code == 200
     assert "Overlaps the block 08:00-12:00" in response.content.decode()
     assert surgeon.blocks.count() == 1
+
+
+def test_the_location_form_offers_time_zones_as_a_list_us_zones_first(admin_site: Client) -> None:
+    page = admin_site.get("/admin/locations/location/add/").content.decode()
+    assert '<select name="timezone"' in page
+    assert page.index('<optgroup label="United States">') < page.index('<optgroup label="All time zones">')
+    assert '<option value="America/Chicago">America/Chicago</option>' in page
+    assert '<option value="Europe/Dublin">Europe/Dublin</option>' in page
+    assert '<option value="localtime">' not in page
+
+
+def test_the_location_form_saves_a_zone_chosen_from_the_list(admin_site: Client) -> None:
+    response = admin_site.post(
+        "/admin/locations/location/add/", _location_form([], timezone="America/Phoenix")
+    )
+    assert response.status_code == 302
+    assert Location.objects.get().timezone == "America/Phoenix"
+
+
+def test_the_location_page_shows_and_takes_hours_without_seconds(admin_site: Client) -> None:
+    location = LocationFactory()
+    OpeningHours.objects.create(location=location, weekday=0, opens=dt.time(8, 0), closes=dt.time(17, 30))
+    page = admin_site.get(f"/admin/locations/location/{location.pk}/change/").content.decode()
+    assert 'name="hours-0-opens" value="08:00"' in page
+    assert 'name="hours-0-closes" value="17:30"' in page
+    assert "08:00:00" not in page
+    assert "17:30:00" not in page
+
+
+def test_the_surgeon_page_shows_blocks_without_seconds(admin_site: Client) -> None:
+    block = BlockFactory(start=dt.time(7, 30), end=dt.time(12, 0))
+    page = admin_site.get(f"/admin/locations/surgeon/{block.surgeon_id}/change/").content.decode()
+    assert 'name="blocks-0-start" value="07:30"' in page
+    assert 'name="blocks-0-end" value="12:00"' in page
+    assert "07:30:00" not in page
+
+
+def test_the_block_list_shows_times_without_seconds(admin_site: Client) -> None:
+    BlockFactory(start=dt.time(7, 30), end=dt.time(12, 0))
+    page = admin_site.get("/admin/locations/block/").content.decode()
+    assert "07:30" in page
+    assert "7:30 a.m." not in page
+
+
+def test_the_surgeon_page_shows_specialties_as_a_comma_separated_line(admin_site: Client) -> None:
+    surgeon = SurgeonFactory(specialties=["cervical spine", "scoliosis"])
+    page = admin_site.get(f"/admin/locations/surgeon/{surgeon.pk}/change/").content.decode()
+    assert 'name="specialties" value="cervical spine, scoliosis"' in page
+    assert "[&quot;" not in page
+
+
+def test_the_surgeon_page_saves_specialties_trimmed_without_empties(admin_site: Client) -> None:
+    data = {**_surgeon_form([]), "specialties": " cervical spine, ,scoliosis , "}
+    assert admin_site.post("/admin/locations/surgeon/add/", data).status_code == 302
+    assert Surgeon.objects.get().specialties == ["cervical spine", "scoliosis"]
+
+
+def test_the_surgeon_page_saves_no_specialties_as_an_empty_list(admin_site: Client) -> None:
+    data = {**_surgeon_form([]), "specialties": ""}
+    assert admin_site.post("/admin/locations/surgeon/add/", data).status_code == 302
+    assert Surgeon.objects.get().specialties == []
+
+
+@override_settings(SMS_DEFAULT_TIMEZONE="America/Chicago")
+def test_time_off_is_entered_and_shown_on_the_practices_home_clock(admin_site: Client) -> None:
+    time_off = [
+        {
+            "start_0": "2027-03-01",
+            "start_1": "08:00",
+            "end_0": "2027-03-01",
+            "end_1": "12:00",
+            "reason": "Dentist",
+        }
+    ]
+    assert admin_site.post("/admin/locations/surgeon/add/", _surgeon_form([], time_off)).status_code == 302
+    row = TimeOff.objects.get()
+    assert row.start == dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
+    page = admin_site.get("/admin/locations/timeoff/").content.decode()
+    assert "2027-03-01 08:00 CST (UTC-06:00)" in page
+    page = admin_site.get(f"/admin/locations/surgeon/{row.surgeon_id}/change/").content.decode()
+    assert 'name="time_off-0-start_1" value="08:00"' in page

@@ -1,0 +1,109 @@
+"""The surgeon's page in a real browser (Debian's Chromium, headless): what an administrator sees.
+
+`make test` installs chromium and chromium-driver when they are missing. The screenshot is kept
+in the temporary folder, for a person to look at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
+
+from practice.models import UrgencyTier
+from tests.factories import AdministratorFactory, BlockFactory, LocationFactory, SurgeonFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+WIDTH = 1280
+SCREENSHOTS = Path(tempfile.gettempdir()) / "practice-screenshots"
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    if not CHROMEDRIVER.exists():
+        pytest.fail("No /usr/bin/chromedriver: `make test` installs chromium and chromium-driver.")
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        f"--window-size={WIDTH},1000",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _log_in(browser: webdriver.Chrome, base_url: str) -> None:
+    AdministratorFactory(username="alice-admin")
+    browser.get(f"{base_url}/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys("alice-admin")
+    browser.find_element(By.NAME, "password").send_keys("correct horse battery staple")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda driver: driver.find_elements(By.ID, "user-tools"))
+
+
+def test_the_surgeons_blocks_fit_a_1280_pixel_window_with_times_as_hh_mm(
+    browser: Any, live_server: Any
+) -> None:
+    surgeon = SurgeonFactory(
+        first_name="Maya",
+        last_name="Okafor",
+        display_name="Dr. Maya Okafor",
+        specialties=["cervical spine", "scoliosis"],
+    )
+    downtown = LocationFactory(name="Lakeside Spine Chicago Downtown", timezone="America/Chicago")
+    naperville = LocationFactory(name="Lakeside Spine Naperville", timezone="America/Chicago")
+    tier = UrgencyTier.objects.order_by("id").first()
+    BlockFactory(surgeon=surgeon, location=downtown, weekday=0, start=dt.time(7, 30), end=dt.time(12, 0))
+    BlockFactory(
+        surgeon=surgeon,
+        location=naperville,
+        weekday=2,
+        start=dt.time(13, 0),
+        end=dt.time(17, 45),
+        valid_until=dt.date(2027, 6, 30),
+        reserved_for_tier=tier,
+    )
+    _log_in(browser, live_server.url)
+
+    browser.get(f"{live_server.url}/admin/locations/surgeon/{surgeon.pk}/change/")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    screenshot = SCREENSHOTS / "surgeon-blocks.png"
+    browser.save_screenshot(str(screenshot))
+    print(f"screenshot: {screenshot}")
+
+    blocks = browser.find_element(By.ID, "blocks-group")
+    assert blocks.is_displayed()
+    scroll_width, inner_width = browser.execute_script(
+        "return [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll_width <= inner_width == WIDTH
+    table = blocks.find_element(By.TAG_NAME, "table")
+    assert table.rect["x"] + table.rect["width"] <= WIDTH
+    starts = [
+        field.get_attribute("value")
+        for field in browser.find_elements(By.CSS_SELECTOR, "#blocks-group .field-start input")
+    ]
+    ends = [
+        field.get_attribute("value")
+        for field in browser.find_elements(By.CSS_SELECTOR, "#blocks-group .field-end input")
+    ]
+    assert starts[:2] == ["07:30", "13:00"]
+    assert ends[:2] == ["12:00", "17:45"]
+    specialties = browser.find_element(By.NAME, "specialties").get_attribute("value")
+    assert specialties == "cervical spine, scoliosis"
