@@ -265,7 +265,12 @@ class BlockInline(admin.TabularInline):
 
     # Short labels and inputs; no add/change/view icons under the selects (the sidebar links do that).
     LABELS = {"reserved_for_tier": "Reserved for", "release_hours_before": "Release (h)"}
-    WIDTHS = {"location": "13em", "weekday": "8em", "reserved_for_tier": "8em", "release_hours_before": "4em"}
+    WIDTHS = {
+        "location": "11em",
+        "weekday": "8.5em",
+        "reserved_for_tier": "7em",
+        "release_hours_before": "3.5em",
+    }
 
     class Media:
         css = {"all": ["locations/admin-blocks.css"]}
