@@ -84,11 +84,11 @@ def set_up() -> dict[str, Any]:
     django.setup()
     from django.core.management import call_command
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from booking.models import Patient
     from booking.selectors import slots_free
     from locations.models import Block, Location, OpeningHours, Surgeon
+    from practice.logins import token_create
     from practice.models import AppointmentType, UrgencyTier
     from practice.services import user_create_or_update
 
@@ -129,14 +129,14 @@ def set_up() -> dict[str, Any]:
         for index in range(needed + CONTENDERS)
     )
     user = user_create_or_update(username="bench-scheduler", role="scheduler", password="bench-password-123")  # noqa: S106 (a throwaway bench login)
-    token, _ = Token.objects.get_or_create(user=user)
+    token = token_create(user=user).secret
     return {
         "location": location,
         "visit": visit,
         "tier": tier,
         "slots": slots,
         "patients": patients,
-        "token": token.key,
+        "token": token,
     }
 
 

@@ -66,12 +66,12 @@ django.setup()
 import time_machine  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from booking.models import Appointment, Patient  # noqa: E402
 from booking.selectors import appointment_conflicts, slots_earliest, slots_free  # noqa: E402
 from locations.models import Block, Location, OpeningHours, Surgeon, TimeOff  # noqa: E402
+from practice.logins import token_create  # noqa: E402
 from practice.models import AppointmentType, UrgencyTier  # noqa: E402
 from practice.permissions import SCHEDULERS  # noqa: E402
 
@@ -223,7 +223,7 @@ def api_client() -> APIClient:
     user = User.objects.create_user("bench-scheduler", password="bench-only-password")  # noqa: S106 - bench data
     user.groups.add(Group.objects.get(name=SCHEDULERS))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user).secret}")
     return client
 
 

@@ -4,17 +4,26 @@ from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from practice.errors import error_body
 from practice.idempotency import OPENAPI_PARAMETER as IDEMPOTENCY_KEY_PARAMETER
 from practice.idempotency import idempotent
-from practice.models import AppointmentType, UrgencyTier
+from practice.logins import (
+    TooManyAttempts,
+    login_failure_record,
+    login_failures_clear,
+    login_lockout_check,
+    token_create,
+    token_revoke,
+    tokens_revoke_all,
+)
+from practice.models import AppointmentType, AuthToken, UrgencyTier
 from practice.permissions import SchedulerReadsAdministratorWrites, user_is_administrator, user_is_scheduler
 from practice.selectors import (
     AppointmentTypeFilter,
@@ -100,26 +109,81 @@ class ApiRootApi(APIView):
         return Response({"links": links})
 
 
+def _client_ip(request: Request) -> str:
+    # The socket's address: X-Forwarded-For is whatever the client says unless a proxy we trust
+    # rewrites it, and a lockout keyed on it could be dodged by sending a new one each time.
+    return str(request.META.get("REMOTE_ADDR") or "")
+
+
 class TokenObtainApi(APIView):
-    """Exchange a username and password for an API token (header `Authorization: Token <token>`)."""
+    """Exchange a username and password for a new API token (header `Authorization: Token <token>`).
+
+    Each login gets its own token; it lapses after AUTH_TOKEN_IDLE_HOURS unused and
+    AUTH_TOKEN_MAX_DAYS after login. Five refused logins within fifteen minutes, for one username
+    or from one address, answer 429 with Retry-After until the oldest of them is fifteen minutes
+    old, even for the right password."""
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
+        expires_at = serializers.DateTimeField()
 
     @extend_schema(
         request=AuthTokenSerializer,
-        responses={200: OutputSerializer, 400: OpenApiResponse(description="Wrong credentials.")},
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="Wrong credentials."),
+            429: OpenApiResponse(
+                description="`too_many_attempts`: too many refused logins; the Retry-After header "
+                "(and `retry_after`) give the seconds to wait."
+            ),
+        },
         tags=["auth"],
         auth=[],
     )
     def post(self, request: Request) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        username, ip = str(data.get("username") or ""), _client_ip(request)
+        try:
+            login_lockout_check(username=username, ip=ip)
+        except TooManyAttempts as locked:
+            return self._locked_out(request, locked)
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        if not serializer.is_valid():
+            if username and data.get("password"):
+                login_failure_record(username=username, ip=ip)
+            raise exceptions.ValidationError(serializer.errors)
+        login_failures_clear(username=username)
+        issued = token_create(user=serializer.validated_data["user"])
+        return Response({"token": issued.secret, "expires_at": issued.expires_at})
+
+    def _locked_out(self, request: Request, locked: TooManyAttempts) -> Response:
+        return Response(
+            error_body(locked.code, locked.message, **locked.extra),
+            status=locked.status_code,
+            headers={"Retry-After": str(locked.retry_after_seconds)},
+        )
+
+
+class LogoutApi(APIView):
+    """Revoke the token this request carries; the user's other devices stay logged in."""
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, AuthToken):
+            token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllApi(APIView):
+    """Revoke every token of the user: every device is logged out."""
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        tokens_revoke_all(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):

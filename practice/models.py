@@ -64,3 +64,37 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AuthToken(models.Model):
+    """One API login (one device): the sha256 of a random secret that only the client holds.
+
+    It expires after AUTH_TOKEN_IDLE_HOURS without use and AUTH_TOKEN_MAX_DAYS after login."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auth_tokens")
+    key_hash = models.CharField(max_length=64, unique=True, help_text="sha256 of the secret, hex.")
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(help_text="Updated at most once a minute.")
+
+    def __str__(self) -> str:
+        return f"token {self.pk} of {self.user_id}"
+
+
+class LoginFailure(models.Model):
+    """One refused login, counted per username and per IP address to lock out password guessing.
+
+    In the database, not the per-process cache, so every worker sees the same count."""
+
+    class Kind(models.TextChoices):
+        USERNAME = "username"
+        IP = "ip"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    key = models.CharField(max_length=150, help_text="The username (lowercased) or the IP address.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "key", "created_at"], name="login_failure_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -69,7 +69,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -161,7 +160,7 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header is what turns "not logged in" into a 401.
-        "rest_framework.authentication.TokenAuthentication",
+        "practice.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -177,6 +176,22 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "practice.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+
+def _positive_int(name: str, default: int) -> int:
+    value: int = _parsed(name, cast=int, default=default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} is malformed: expected a positive whole number, got {value}.")
+    return value
+
+
+# An API token lapses after this long unused, and this long after its login whatever the use.
+AUTH_TOKEN_IDLE_HOURS = _positive_int("AUTH_TOKEN_IDLE_HOURS", default=12)
+AUTH_TOKEN_MAX_DAYS = _positive_int("AUTH_TOKEN_MAX_DAYS", default=7)
+# Login throttling: this many refused logins for one username, or from one IP address, within
+# the window lock that username or address out until the oldest of them leaves the window.
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_FAILURE_WINDOW_MINUTES = 15
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Surgical practice booking API",

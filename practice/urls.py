@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from practice.apis import ApiRootApi, HealthApi, TokenObtainApi
+from practice.apis import ApiRootApi, HealthApi, LogoutAllApi, LogoutApi, TokenObtainApi
 from practice.errors import api_not_found
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", ApiRootApi.as_view(), name="api-root"),
     path("auth/token/", TokenObtainApi.as_view(), name="token-obtain"),
+    path("auth/logout/", LogoutApi.as_view(), name="logout"),
+    path("auth/logout-all/", LogoutAllApi.as_view(), name="logout-all"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("practice.api_urls")),
