@@ -57,6 +57,9 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
         ("LOG_LEVEL", "LOUD"),
         ("PHONE_REGION", "USA"),
         ("PHONE_REGION", "XX"),
+        ("AUTH_TOKEN_IDLE_HOURS", "twelve"),
+        ("AUTH_TOKEN_IDLE_HOURS", "0"),
+        ("AUTH_TOKEN_MAX_DAYS", "-1"),
     ],
 )
 def test_a_malformed_value_fails_with_a_message_naming_the_variable(
