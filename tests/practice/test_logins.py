@@ -211,3 +211,25 @@ def test_other_changes_to_the_user_keep_the_tokens(sam: User) -> None:
     sam.save()
     sam.save(update_fields=["last_login"])
     assert me(token) == 200
+
+
+def test_the_admin_lists_logins_without_their_secrets(sam: User, client) -> None:  # type: ignore[no-untyped-def]
+    secret = login()[1]["token"]
+    login(username="nobody", password="wrong password")
+    client.force_login(user_create_or_update(username="ada", role="administrator", password=PASSWORD))
+    tokens = client.get("/admin/practice/authtoken/")
+    assert tokens.status_code == 200
+    assert b"sam" in tokens.content
+    assert secret.encode() not in tokens.content
+    assert AuthToken.objects.get(user=sam).key_hash.encode() not in tokens.content
+    failures = client.get("/admin/practice/loginfailure/")
+    assert failures.status_code == 200
+    assert b"nobody" in failures.content
+
+
+def test_the_schema_documents_the_lockout_and_both_logouts(scheduler_client: APIClient) -> None:
+    paths = scheduler_client.get("/api/v1/schema/?format=json").json()["paths"]
+    locked = paths["/api/v1/auth/token/"]["post"]["responses"]["429"]
+    assert "Retry-After" in locked["headers"]
+    assert "204" in paths["/api/v1/auth/logout/"]["post"]["responses"]
+    assert "204" in paths["/api/v1/auth/logout-all/"]["post"]["responses"]
