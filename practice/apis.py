@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -116,8 +117,15 @@ class ApiRootApi(APIView):
 
 
 def _client_ip(request: Request) -> str:
-    # The socket's address: X-Forwarded-For is whatever the client says unless a proxy we trust
-    # rewrites it, and a lockout keyed on it could be dodged by sending a new one each time.
+    """The client's address: the socket's, or behind TRUSTED_PROXY_COUNT proxies of ours the
+    entry the outermost of them appended to X-Forwarded-For. Entries left of it are whatever the
+    client sent, and a lockout keyed on them could be dodged with a new one each time."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+    ]
+    if proxies and forwarded:
+        return forwarded[-min(proxies, len(forwarded))]
     return str(request.META.get("REMOTE_ADDR") or "")
 
 

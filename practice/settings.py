@@ -190,6 +190,14 @@ AUTH_TOKEN_IDLE_HOURS = _positive_int("AUTH_TOKEN_IDLE_HOURS", default=12)
 AUTH_TOKEN_MAX_DAYS = _positive_int("AUTH_TOKEN_MAX_DAYS", default=7)
 # Login throttling: this many refused logins for one username, or from one IP address, within
 # the window lock that username or address out until the oldest of them leaves the window.
+# How many proxies of our own stand in front of the app and append to X-Forwarded-For: the
+# client's address (for the login lockout) is that many entries from the right. With 0, the
+# socket's address; a client's own X-Forwarded-For is never trusted.
+TRUSTED_PROXY_COUNT = _parsed("TRUSTED_PROXY_COUNT", cast=int, default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_COUNT is malformed: expected 0 or more, got {TRUSTED_PROXY_COUNT}."
+    )
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW_MINUTES = 15
 

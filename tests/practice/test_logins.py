@@ -233,3 +233,26 @@ def test_the_schema_documents_the_lockout_and_both_logouts(scheduler_client: API
     assert "Retry-After" in locked["headers"]
     assert "204" in paths["/api/v1/auth/logout/"]["post"]["responses"]
     assert "204" in paths["/api/v1/auth/logout-all/"]["post"]["responses"]
+
+
+def test_a_forwarded_address_is_ignored_unless_a_proxy_of_ours_added_it(
+    sam: User,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    names = iter(range(100))
+
+    def refused(forwarded: str) -> int:
+        # A new username each time: only the address can lock.
+        return (
+            APIClient(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+            .post("/api/v1/auth/token/", {"username": f"u{next(names)}", "password": "wrong"}, format="json")
+            .status_code
+        )
+
+    # Without a trusted proxy, a new X-Forwarded-For each time does not dodge the lockout.
+    assert [refused(f"192.0.2.{n}") for n in range(6)] == [400] * 5 + [429]
+    settings.TRUSTED_PROXY_COUNT = 1
+    # Behind one proxy, the entry it appended is the client: 203.0.113.7, not the spoofed one.
+    assert [refused(f"198.51.100.{n}, 203.0.113.7") for n in range(5)] == [400] * 5
+    assert refused("198.51.100.99, 203.0.113.7") == 429
+    assert refused("203.0.113.8") == 400

@@ -60,6 +60,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
         ("AUTH_TOKEN_IDLE_HOURS", "twelve"),
         ("AUTH_TOKEN_IDLE_HOURS", "0"),
         ("AUTH_TOKEN_MAX_DAYS", "-1"),
+        ("TRUSTED_PROXY_COUNT", "-1"),
+        ("TRUSTED_PROXY_COUNT", "one"),
     ],
 )
 def test_a_malformed_value_fails_with_a_message_naming_the_variable(
