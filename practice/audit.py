@@ -1,0 +1,159 @@
+"""The PHI audit trail: who read or wrote which patient's data, through the API.
+
+Views record during the request (`audit_record`, or `AuditedMixin` on a viewset); the
+`AuditMiddleware` writes what was recorded in one multi-row INSERT once the response is ready.
+Only successful responses of authenticated users are recorded: a 401, 403 or 404 showed nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from practice.models import AuditAction, AuditEntry
+
+REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
+_PENDING = "_audit_pending"
+
+# DRF's viewset actions, as audit actions.
+VIEWSET_ACTIONS = {
+    "list": AuditAction.LIST,
+    "retrieve": AuditAction.READ,
+    "create": AuditAction.CREATE,
+    "update": AuditAction.UPDATE,
+    "partial_update": AuditAction.UPDATE,
+    "destroy": AuditAction.DELETE,
+}
+
+
+def _http_request(request: Any) -> HttpRequest:
+    """Django's request under DRF's: both see the same entries."""
+    return getattr(request, "_request", request)
+
+
+def request_id(request: Any) -> str:
+    http = _http_request(request)
+    rid = getattr(http, "audit_request_id", None)
+    if rid is None:
+        rid = (http.META.get(REQUEST_ID_HEADER) or "")[:64] or uuid.uuid4().hex
+        http.audit_request_id = rid  # type: ignore[attr-defined]
+    return str(rid)
+
+
+def patient_id_of(obj: Any) -> int | None:
+    """An object's patient, generically: its `patient_id`, or its surgery's."""
+    patient_id = getattr(obj, "patient_id", None)
+    if patient_id is None and hasattr(obj, "surgery"):
+        patient_id = getattr(obj.surgery, "patient_id", None)
+    return patient_id
+
+
+def audit_record(
+    request: Any,
+    *,
+    action: str,
+    object_type: str | Callable[[Any], str],
+    objects: Iterable[Any] = (),
+    object_id_of: Callable[[Any], int | None] = lambda obj: obj.pk,
+    patient_id_of: Callable[[Any], int | None] = patient_id_of,
+) -> None:
+    """Note that the request's user did `action` on `objects`: one row each, written at the end
+    of the request. Nothing for an anonymous user. `object_type` is a name, or a function of the
+    object when a list mixes kinds."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return
+    http = _http_request(request)
+    rid, ip, now = request_id(request), http.META.get("REMOTE_ADDR") or None, timezone.now()
+    pending: list[AuditEntry] = http.__dict__.setdefault(_PENDING, [])
+    pending.extend(
+        AuditEntry(
+            user_id=user.pk,
+            action=action,
+            object_type=object_type(obj) if callable(object_type) else object_type,
+            object_id=object_id_of(obj),
+            patient_id=patient_id_of(obj),
+            request_id=rid,
+            ip=ip,
+            at=now,
+        )
+        for obj in objects
+    )
+
+
+def audit_flush(request: HttpRequest) -> int:
+    """Write the request's entries in one INSERT; how many."""
+    pending: list[AuditEntry] = request.__dict__.pop(_PENDING, [])
+    if pending:
+        AuditEntry.objects.bulk_create(pending)
+    return len(pending)
+
+
+class AuditMiddleware:
+    """Writes the audit entries a request recorded, once its response is ready. A failed request
+    (status 400 and above) writes none: it showed or changed nothing."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code < 400:
+            audit_flush(request)
+        else:
+            request.__dict__.pop(_PENDING, None)
+        if hasattr(request, "audit_request_id"):
+            response.headers.setdefault("X-Request-ID", request.audit_request_id)
+        return response
+
+
+class AuditedMixin:
+    """For a viewset over patient data: records each list, read and write it answers.
+
+    A list records the page it returned; a read, update or delete the object it loaded; a create
+    the object `audit_created(obj)` names (the view calls it). Set `audit_object_type`; override
+    `audit_patient_id` when the patient is not `obj.patient_id` (or `obj.surgery.patient_id`).
+    """
+
+    audit_object_type: str
+    request: Any
+
+    def audit_patient_id(self, obj: Any) -> int | None:
+        return patient_id_of(obj)
+
+    def audit_object_id(self, obj: Any) -> int | None:
+        return obj.pk
+
+    def audit_object_type_of(self, obj: Any) -> str:
+        return self.audit_object_type
+
+    def _audit(self, objects: Iterable[Any], action: str) -> None:
+        audit_record(
+            self.request,
+            action=action,
+            object_type=self.audit_object_type_of,
+            objects=objects,
+            object_id_of=self.audit_object_id,
+            patient_id_of=self.audit_patient_id,
+        )
+
+    def audit_created(self, obj: Any) -> None:
+        self._audit([obj], AuditAction.CREATE)
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)  # type: ignore[misc]
+        if page is not None:
+            self._audit(page, AuditAction.LIST)
+        return page
+
+    def get_object(self) -> Any:
+        obj = super().get_object()  # type: ignore[misc]
+        action = VIEWSET_ACTIONS.get(getattr(self, "action", None) or "")
+        if action is None:  # a plain APIView: its method says
+            action = AuditAction.READ if self.request.method in ("GET", "HEAD") else AuditAction.UPDATE
+        self._audit([obj], action)
+        return obj
