@@ -68,7 +68,7 @@ def test_the_audit_of_a_list_is_one_insert(scheduler_client: APIClient, schedule
     with CaptureQueriesContext(connection) as queries:
         scheduler_client.get("/api/v1/patients/")
     inserts = [q["sql"] for q in queries.captured_queries if "practice_auditentry" in q["sql"]]
-    assert len(inserts) == 1 and inserts[0].startswith("INSERT")
+    assert len(inserts) == 1 and inserts[0].lstrip().startswith("INSERT")
     assert AuditEntry.objects.count() == 20
 
 
@@ -193,3 +193,23 @@ def test_the_audit_endpoint_is_in_the_schema(admin_client_api: APIClient) -> Non
     schema = admin_client_api.get("/api/v1/schema/?format=json").json()
     assert set(schema["paths"]["/api/v1/audit/"]) == {"get"}
     assert set(schema["paths"]["/api/v1/audit/{id}/"]) == {"get"}
+
+
+def test_entries_without_an_object_or_patient_id_are_written_with_nulls(scheduler: User) -> None:
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from practice.audit import audit_flush, audit_record
+
+    request = Request(APIRequestFactory().get("/"))
+    request.user = scheduler
+    audit_record(
+        request,
+        action=AuditAction.LIST,
+        object_type="worklist_item",
+        objects=[object(), object()],
+        object_id_of=lambda obj: None,
+        patient_id_of=lambda obj: None,
+    )
+    assert audit_flush(request._request) == 2
+    assert list(AuditEntry.objects.values_list("object_id", "patient_id")) == [(None, None)] * 2
