@@ -213,3 +213,18 @@ def test_entries_without_an_object_or_patient_id_are_written_with_nulls(schedule
     )
     assert audit_flush(request._request) == 2
     assert list(AuditEntry.objects.values_list("object_id", "patient_id")) == [(None, None)] * 2
+
+
+@pytest.mark.postgresql
+def test_the_database_refuses_to_update_or_delete_an_audit_row(scheduler: User) -> None:
+    from django.db import DatabaseError, transaction
+
+    entry = _entry(scheduler, 1, dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+    for attempt in (
+        lambda: AuditEntry.objects.filter(pk=entry.pk).update(patient_id=2),
+        lambda: AuditEntry.objects.filter(pk=entry.pk).delete(),
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            attempt()
+    entry.refresh_from_db()
+    assert entry.patient_id == 1
