@@ -7,14 +7,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.contrib.admin.sites import site
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
+from notifications import reactions
+from notifications.models import Message
 from practice.admin import AuditEntryAdmin
+from practice.audit import audit_flush, audit_record
 from practice.models import AuditAction, AuditEntry
 from tests.booking.test_appointment_booking import booking
 from tests.factories import (
@@ -22,8 +27,10 @@ from tests.factories import (
     BookablePractice,
     PatientFactory,
     SchedulerFactory,
+    SurgeonFactory,
     WaitlistEntryFactory,
 )
+from tests.notifications.conftest import MONDAY_MORNING
 
 pytestmark = pytest.mark.django_db
 
@@ -196,11 +203,6 @@ def test_the_audit_endpoint_is_in_the_schema(admin_client_api: APIClient) -> Non
 
 
 def test_entries_without_an_object_or_patient_id_are_written_with_nulls(scheduler: User) -> None:
-    from rest_framework.request import Request
-    from rest_framework.test import APIRequestFactory
-
-    from practice.audit import audit_flush, audit_record
-
     request = Request(APIRequestFactory().get("/"))
     request.user = scheduler
     audit_record(
@@ -217,8 +219,6 @@ def test_entries_without_an_object_or_patient_id_are_written_with_nulls(schedule
 
 @pytest.mark.postgresql
 def test_the_database_refuses_to_update_or_delete_an_audit_row(scheduler: User) -> None:
-    from django.db import DatabaseError, transaction
-
     entry = _entry(scheduler, 1, dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
     for attempt in (
         lambda: AuditEntry.objects.filter(pk=entry.pk).update(patient_id=2),
@@ -228,3 +228,32 @@ def test_the_database_refuses_to_update_or_delete_an_audit_row(scheduler: User) 
             attempt()
     entry.refresh_from_db()
     assert entry.patient_id == 1
+
+
+def test_surgeries_follow_ups_and_messages_are_audited_with_their_patient(
+    scheduler_client: APIClient,
+) -> None:
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        appointment = AppointmentFactory(start=dt.datetime(2027, 3, 8, 16, 0, tzinfo=dt.UTC))
+        reactions.visit_booked(appointment=appointment)
+        message = Message.objects.filter(patient=appointment.patient).first()
+        assert message is not None
+        patient = PatientFactory()
+        created = scheduler_client.post(
+            "/api/v1/surgeries/",
+            {
+                "patient": patient.pk,
+                "surgeon": SurgeonFactory().pk,
+                "performed_on": "2027-02-15",
+                "procedure": "L4-L5 fusion",
+            },
+        )
+        assert created.status_code == 201, created.json()
+        windows = created.json()["follow_ups"]
+        assert scheduler_client.get("/api/v1/follow-ups/").status_code == 200
+        assert scheduler_client.get(f"/api/v1/messages/{message.pk}/").status_code == 200
+
+    rows = set(AuditEntry.objects.values_list("action", "object_type", "object_id", "patient_id"))
+    assert (AuditAction.CREATE, "surgery", created.json()["id"], patient.pk) in rows
+    assert {(AuditAction.LIST, "follow_up", w["id"], patient.pk) for w in windows} <= rows
+    assert (AuditAction.READ, "message", message.pk, appointment.patient_id) in rows
