@@ -212,6 +212,8 @@ class AuditedMixin:
 
     def get_object(self) -> Any:
         obj = super().get_object()  # type: ignore[misc]
+        if _http_request(self.request).method == "OPTIONS":  # DRF's metadata loads it; shows nothing
+            return obj
         action = VIEWSET_ACTIONS.get(getattr(self, "action", None) or "")
         if action is None:  # a plain APIView: its method says
             action = AuditAction.READ if self.request.method in ("GET", "HEAD") else AuditAction.UPDATE

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from notifications import reactions
-from notifications.models import Message
+from notifications.models import Message, WorklistItem
 from practice.admin import AuditEntryAdmin
 from practice.audit import audit_flush, audit_record
 from practice.models import AuditAction, AuditEntry
@@ -257,3 +257,23 @@ def test_surgeries_follow_ups_and_messages_are_audited_with_their_patient(
     assert (AuditAction.CREATE, "surgery", created.json()["id"], patient.pk) in rows
     assert {(AuditAction.LIST, "follow_up", w["id"], patient.pk) for w in windows} <= rows
     assert (AuditAction.READ, "message", message.pk, appointment.patient_id) in rows
+
+
+def test_an_options_request_on_a_patient_writes_nothing(scheduler_client: APIClient) -> None:
+    patient = PatientFactory()
+    assert scheduler_client.options(f"/api/v1/patients/{patient.pk}/").status_code == 200
+    assert not AuditEntry.objects.exists()
+
+
+def test_resolving_a_worklist_item_is_recorded_as_an_update(scheduler_client: APIClient) -> None:
+    patient = PatientFactory()
+    item = WorklistItem.objects.create(patient=patient, kind="call_back", summary="Call me")
+    response = scheduler_client.post(f"/api/v1/worklist/{item.pk}/resolve/")
+    assert response.status_code == 200, response.json()
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.object_type, entry.object_id, entry.patient_id) == (
+        AuditAction.UPDATE,
+        "worklist_item",
+        item.pk,
+        patient.pk,
+    )
