@@ -18,6 +18,8 @@ from booking.models import Appointment, Patient
 from notifications import selectors
 from notifications.models import Message, MessageKind, MessageStatus, WorklistItem
 from notifications.worklist import worklist_item_resolve
+from practice.audit import AuditedMixin, audit_record
+from practice.models import AuditAction
 from practice.permissions import IsScheduler
 
 # --- Messages ------------------------------------------------------------------------------------
@@ -68,10 +70,13 @@ class MessageOutputSerializer(serializers.ModelSerializer):
     ),
     retrieve=extend_schema(summary="One text to a patient", tags=["sms"]),
 )
-class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Message]):
+class MessageViewSet(
+    AuditedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Message]
+):
     permission_classes = [IsScheduler]
     serializer_class = MessageOutputSerializer
     filterset_class = MessageFilter
+    audit_object_type = "message"
 
     def get_queryset(self) -> QuerySet[Message]:
         return selectors.messages_list()
@@ -92,12 +97,19 @@ class WorklistEntrySerializer(serializers.Serializer):
 
 
 @extend_schema_view(get=extend_schema(tags=["sms"]))
-class WorklistApi(ListAPIView):
+class WorklistApi(AuditedMixin, ListAPIView):
     """Replies needing a person, call-back requests, failed texts, and visits in conflict; paged."""
 
     permission_classes = [IsScheduler]
     serializer_class = WorklistEntrySerializer
     filter_backends: list[Any] = []
+    audit_object_type = "worklist_item"
+
+    def audit_object_id(self, obj: selectors.WorklistEntry) -> int | None:
+        return obj.item_id if obj.item_id is not None else obj.appointment_id
+
+    def audit_object_type_of(self, obj: selectors.WorklistEntry) -> str:
+        return self.audit_object_type if obj.item_id is not None else "appointment"  # a conflict
 
     def get_queryset(self) -> list[selectors.WorklistEntry]:  # type: ignore[override]  # a list, not a QuerySet: conflicts are computed
         return selectors.worklist_open()
@@ -112,4 +124,5 @@ class WorklistResolveApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         item = get_object_or_404(WorklistItem.objects.select_related("patient", "message"), pk=pk)
         item = worklist_item_resolve(item=item)
+        audit_record(request, action=AuditAction.UPDATE, object_type="worklist_item", objects=[item])
         return Response(WorklistEntrySerializer(selectors.worklist_entry(item)).data)

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from practice.models import AppointmentType, AuthToken, LoginFailure, UrgencyTier
+from practice.models import AppointmentType, AuditEntry, AuthToken, LoginFailure, UrgencyTier
 
 
 @admin.register(AppointmentType)
@@ -49,4 +49,24 @@ class LoginFailureAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is append-only, so no one adds, changes or deletes a row."""
+
+    list_display = ["at", "user", "action", "object_type", "object_id", "patient_id", "ip", "request_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["=patient_id", "=request_id", "user__username"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False

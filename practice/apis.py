@@ -30,12 +30,19 @@ from practice.logins import (
     token_revoke,
     tokens_revoke_all,
 )
-from practice.models import AppointmentType, AuthToken, UrgencyTier
-from practice.permissions import SchedulerReadsAdministratorWrites, user_is_administrator, user_is_scheduler
+from practice.models import AppointmentType, AuditEntry, AuthToken, UrgencyTier
+from practice.permissions import (
+    IsAdministrator,
+    SchedulerReadsAdministratorWrites,
+    user_is_administrator,
+    user_is_scheduler,
+)
 from practice.selectors import (
     AppointmentTypeFilter,
+    AuditEntryFilter,
     UrgencyTierFilter,
     appointment_type_list,
+    audit_entries,
     health_check,
     urgency_tier_list,
 )
@@ -92,6 +99,7 @@ API_ROOT_LINKS = {
     "worklist": "worklist",
     "conflicts": "conflict-list",
     "reports-access": "report-access",
+    "audit": "audit-entry-list",
     "schema": "schema",
     "docs": "docs",
 }
@@ -336,3 +344,42 @@ class UrgencyTierViewSet(ServiceViewSet):
 
     def service_delete(self, instance: UrgencyTier) -> None:
         urgency_tier_delete(tier=instance)
+
+
+# --- The PHI audit trail ---------------------------------------------------------------------
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "at",
+            "user",
+            "username",
+            "action",
+            "object_type",
+            "object_id",
+            "patient_id",
+            "request_id",
+            "ip",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Who read or changed which patient's data, newest first"),
+    retrieve=extend_schema(summary="One audit entry"),
+)
+@extend_schema(tags=["audit"])
+class AuditEntryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[AuditEntry]
+):
+    """Administrators only, and read-only: the trail is append-only, so no method here changes it."""
+
+    permission_classes = [IsAdministrator]
+    serializer_class = AuditEntrySerializer
+    filterset_class = AuditEntryFilter
+    queryset = audit_entries()

@@ -98,3 +98,40 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AuditAction(models.TextChoices):
+    READ = "read"
+    LIST = "list"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class AuditEntry(models.Model):
+    """One access to patient data through the API, append-only (issue 12).
+
+    A list writes one row per object it returned. The kernel knows no booking models: the object
+    is a type name and an id, the patient an id. Rows are written by `practice.audit` and never
+    changed: neither the API nor the admin offers a change or a delete.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=40)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    patient_id = models.BigIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["patient_id", "at"], name="audit_patient_at"),
+            models.Index(fields=["user", "at"], name="audit_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} {self.object_id}"

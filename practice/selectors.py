@@ -8,7 +8,7 @@ import django_filters
 from django.db import connection
 from django.db.models import QuerySet
 
-from practice.models import AppointmentType, UrgencyTier
+from practice.models import AppointmentType, AuditEntry, UrgencyTier
 
 
 def health_check() -> dict[str, Any]:
@@ -52,3 +52,21 @@ def appointment_type_list() -> QuerySet[AppointmentType]:
 
 def urgency_tier_list() -> QuerySet[UrgencyTier]:
     return UrgencyTier.objects.all()
+
+
+# --- The PHI audit trail ---------------------------------------------------------------------
+
+
+class AuditEntryFilter(django_filters.FilterSet):
+    patient = django_filters.NumberFilter(field_name="patient_id", help_text="Only this patient's rows.")
+    user = django_filters.NumberFilter(field_name="user_id", help_text="Only this user's rows (user id).")
+    start = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", help_text="At or after.")
+    end = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt", help_text="Before.")
+
+    class Meta:
+        model = AuditEntry
+        fields = ["patient", "user", "start", "end", "action", "object_type"]
+
+
+def audit_entries() -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.select_related("user")

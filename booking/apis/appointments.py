@@ -29,9 +29,10 @@ from booking.models import Appointment, Patient
 from booking.selectors import TextsWithheld, appointments_with_details, patient_texts
 from booking.serializers import SlotSerializer
 from locations.models import Location, Surgeon
+from practice.audit import AuditedMixin, audit_record
 from practice.fields import AwareDateTimeField, CodeRelatedField
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
-from practice.models import AppointmentType, UrgencyTier
+from practice.models import AppointmentType, AuditAction, UrgencyTier
 from practice.permissions import IsScheduler
 
 CONFLICT = OpenApiResponse(
@@ -155,6 +156,10 @@ def _output(
     return serializer(appointments_with_details().get(pk=appointment.pk)).data
 
 
+def _audit_update(request: Request, appointment: Appointment) -> None:
+    audit_record(request, action=AuditAction.UPDATE, object_type="appointment", objects=[appointment])
+
+
 class AppointmentCreateInputSerializer(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
     surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all())
@@ -178,10 +183,13 @@ class AppointmentCreateInputSerializer(serializers.Serializer):
     retrieve=extend_schema(summary="An appointment"),
 )
 @extend_schema(tags=["appointments"])
-class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AppointmentViewSet(
+    AuditedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     permission_classes = [IsScheduler]
     serializer_class = AppointmentOutputSerializer
     filterset_class = AppointmentFilter
+    audit_object_type = "appointment"
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return appointments_with_details()
@@ -197,6 +205,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         serializer = AppointmentCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         appointment = services.appointment_book(**serializer.validated_data, booked_by=request.user)
+        self.audit_created(appointment)
         return Response(
             _output(appointment, AppointmentBookedOutputSerializer), status=status.HTTP_201_CREATED
         )
@@ -218,6 +227,7 @@ class _TransitionApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         appointment = get_object_or_404(Appointment, pk=pk)
         appointment = type(self).transition(appointment=appointment)
+        _audit_update(request, appointment)
         return Response(_output(appointment))
 
 
@@ -267,6 +277,7 @@ class AppointmentCancelApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         appointment = services.appointment_cancel(appointment=appointment, **serializer.validated_data)
+        _audit_update(request, appointment)
         return Response(_output(appointment))
 
 
@@ -297,4 +308,7 @@ class AppointmentRescheduleApi(APIView):
         new = services.appointment_reschedule(
             appointment=appointment, rescheduled_by=request.user, **serializer.validated_data
         )
+        _audit_update(request, appointment)
+        if new.pk != appointment.pk:
+            audit_record(request, action=AuditAction.CREATE, object_type="appointment", objects=[new])
         return Response(_output(new, AppointmentBookedOutputSerializer), status=status.HTTP_201_CREATED)

@@ -11,6 +11,7 @@ from rest_framework.generics import ListAPIView
 from booking.selectors import AppointmentConflict, appointment_conflicts
 from locations.models import Location, Surgeon
 from locations.serializers import AppointmentConflictSerializer
+from practice.audit import AuditedMixin
 from practice.permissions import IsScheduler
 
 
@@ -24,12 +25,19 @@ class ConflictFilterSerializer(serializers.Serializer):
 
 
 @extend_schema_view(get=extend_schema(parameters=[ConflictFilterSerializer], tags=["conflicts"]))
-class ConflictListApi(ListAPIView):
+class ConflictListApi(AuditedMixin, ListAPIView):
     """Future active visits in a closure or time off, or outside hours or blocks, by start."""
 
     permission_classes = [IsScheduler]
     serializer_class = AppointmentConflictSerializer
     filter_backends: list[Any] = []
+    audit_object_type = "appointment"
+
+    def audit_object_id(self, obj: AppointmentConflict) -> int:
+        return obj.appointment.pk
+
+    def audit_patient_id(self, obj: AppointmentConflict) -> int:
+        return obj.appointment.patient_id
 
     def get_queryset(self) -> list[AppointmentConflict]:  # type: ignore[override]  # a list, not a QuerySet: conflicts are computed
         params = ConflictFilterSerializer(data=self.request.query_params)

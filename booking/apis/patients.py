@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from booking.filters import PatientFilter
 from booking.models import Patient
 from booking.services import patient_create, patient_delete, patient_update
+from practice.audit import AuditedMixin
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.permissions import IsScheduler
 from practice.phones import MobileNumberField
@@ -58,6 +59,7 @@ class PatientSerializer(serializers.ModelSerializer):
 )
 @extend_schema(tags=["patients"])
 class PatientViewSet(
+    AuditedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -69,12 +71,17 @@ class PatientViewSet(
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
     queryset = Patient.objects.all()
+    audit_object_type = "patient"
+
+    def audit_patient_id(self, obj: Patient) -> int:
+        return obj.pk
 
     @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         patient = patient_create(**serializer.validated_data)
+        self.audit_created(patient)
         return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

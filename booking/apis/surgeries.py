@@ -16,6 +16,7 @@ from booking.models import FollowUpWindow, Patient, Surgery
 from booking.selectors import FollowUpState, follow_ups_list, surgeries_list
 from booking.services import surgery_record, surgery_update
 from locations.models import Surgeon
+from practice.audit import AuditedMixin
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.permissions import IsScheduler
 
@@ -95,6 +96,7 @@ class SurgeryOutputSerializer(serializers.ModelSerializer):
     ),
 )
 class SurgeryViewSet(
+    AuditedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -106,6 +108,7 @@ class SurgeryViewSet(
     filterset_fields = ["patient", "surgeon"]
     # Corrections only: a PUT would have to resend the patient, who is not to be changed.
     http_method_names = ["get", "post", "patch", "head", "options"]
+    audit_object_type = "surgery"
 
     def get_queryset(self) -> QuerySet[Surgery]:
         return surgeries_list()
@@ -115,6 +118,7 @@ class SurgeryViewSet(
         incoming = SurgeryInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         surgery = surgery_record(**incoming.validated_data, recorded_by=request.user)  # type: ignore[arg-type]
+        self.audit_created(surgery)
         surgery = surgeries_list().get(pk=surgery.pk)
         return Response(SurgeryOutputSerializer(surgery).data, status=status.HTTP_201_CREATED)
 
@@ -141,10 +145,11 @@ class FollowUpFilter(django_filters.FilterSet):
         tags=["follow-ups"],
     )
 )
-class FollowUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[FollowUpWindow]):
+class FollowUpViewSet(AuditedMixin, mixins.ListModelMixin, viewsets.GenericViewSet[FollowUpWindow]):
     permission_classes = [IsScheduler]
     serializer_class = FollowUpOutputSerializer
     filterset_class = FollowUpFilter
+    audit_object_type = "follow_up"
 
     def get_queryset(self) -> QuerySet[FollowUpWindow]:
         return follow_ups_list()

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from booking.filters import WaitlistEntryFilter
 from booking.models import WaitlistEntry
 from booking.services import waitlist_entry_create, waitlist_entry_delete, waitlist_entry_update
+from practice.audit import AuditedMixin
 from practice.fields import CodeRelatedField
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import AppointmentType, UrgencyTier
@@ -50,6 +51,7 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
 )
 @extend_schema(tags=["waitlist"])
 class WaitlistEntryViewSet(
+    AuditedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -60,6 +62,7 @@ class WaitlistEntryViewSet(
     permission_classes = [IsScheduler]
     serializer_class = WaitlistEntrySerializer
     filterset_class = WaitlistEntryFilter
+    audit_object_type = "waitlist_entry"
 
     def get_queryset(self) -> QuerySet[WaitlistEntry]:
         return WaitlistEntry.objects.select_related("tier", "appointment_type")
@@ -71,6 +74,7 @@ class WaitlistEntryViewSet(
         data = dict(serializer.validated_data)
         data.pop("status", None)  # a new entry is waiting
         entry = waitlist_entry_create(**data)
+        self.audit_created(entry)
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
