@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -110,11 +110,11 @@ def database_down() -> Iterator[None]:
         yield
 
 
-def assert_unavailable(response: HttpResponse) -> None:
+def assert_unavailable(response: HttpResponseBase) -> None:
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
     assert response["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
-    assert json.loads(response.content) == {
+    assert json.loads(response.getvalue()) == {
         "error": {
             "code": "service_unavailable",
             "message": "The service is briefly unavailable; try again in a few seconds.",
