@@ -20,6 +20,10 @@ from practice.settings import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 
+# The test client and live server speak plain http, with no TLS proxy in front: production's
+# redirect to https would answer every request with a 301. (Secure cookies stay on, as deployed.)
+SECURE_SSL_REDIRECT = False
+
 # Tests render pages without running collectstatic first.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
