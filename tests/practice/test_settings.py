@@ -204,3 +204,15 @@ def test_tls_settings_are_on_in_production_and_off_in_debug(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db
+def test_the_test_database_is_this_runs_own() -> None:
+    from django.db import connection
+
+    # Two suites on one PostgreSQL server (two worktrees, two CI jobs) must not share one.
+    name = connection.settings_dict["NAME"]
+    configured = os.environ["DATABASE_URL"].rsplit("/", 1)[-1]
+    assert name.startswith(f"test_{configured}_{os.getpid()}_")
+    assert name == connection.creation._get_test_db_name()
