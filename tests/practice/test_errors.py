@@ -143,3 +143,15 @@ def test_only_a_missing_connection_counts_as_the_database_down() -> None:
     failure.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
     assert not database_unavailable(failure)
     assert database_unavailable(InterfaceError("connection already closed"))
+
+
+def test_a_keyed_create_with_the_database_down_is_a_503_and_its_retry_acts(
+    admin_client_api: APIClient,
+) -> None:
+    location = {"name": "Oak Park", "address": "1 Main St", "phone": "+13125550111", "timezone": "UTC"}
+    with database_down():
+        response = admin_client_api.post("/api/v1/locations/", location, HTTP_IDEMPOTENCY_KEY="k-503")
+    assert_unavailable(response)
+    retry = admin_client_api.post("/api/v1/locations/", location, HTTP_IDEMPOTENCY_KEY="k-503")
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry.headers
