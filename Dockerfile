@@ -16,4 +16,6 @@ RUN SECRET_KEY=collectstatic-only SMS_BACKEND=console python manage.py collectst
 USER practice
 
 EXPOSE 8000
-CMD ["gunicorn", "practice.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The access log names the path without its query string: a search's query holds phone numbers.
+CMD ["gunicorn", "practice.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--access-logfile", "-", "--access-logformat", "%(m)s %(U)s %(s)s %(b)s %(M)sms"]

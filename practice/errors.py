@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, get_urlconf, resolve
 from django.views.decorators.csrf import csrf_exempt
@@ -123,7 +126,44 @@ def _first_code(detail: Any) -> str | None:
     return None
 
 
+# Seconds a client is asked to wait when the database does not answer.
+DATABASE_RETRY_AFTER_SECONDS = 10
+# PostgreSQL's SQLSTATEs for "no usable connection": class 08 (connection exception), and the
+# server shutting down or starting up (57P01-57P03). Any other SQLSTATE (a deadlock, a statement
+# timeout) is the query's own failure, not the database's absence.
+_CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+_SQLITE_UNAVAILABLE = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN"}
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached (down, restarting, refusing
+    connections), as opposed to a query of ours failing."""
+    if isinstance(exc, InterfaceError):  # a connection already closed
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, sqlite3.Error):
+        return getattr(cause, "sqlite_errorname", None) in _SQLITE_UNAVAILABLE
+    sqlstate = getattr(cause, "sqlstate", None)
+    # psycopg sets no SQLSTATE when it never reached a server: refused, timed out, name unknown.
+    return sqlstate is None or sqlstate.startswith(_CONNECTION_SQLSTATES)
+
+
+def _unavailable_body() -> dict[str, Any]:
+    return error_body(
+        "service_unavailable", "The service is briefly unavailable; try again in a few seconds."
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if database_unavailable(exc):
+        logger.warning("database unavailable", extra={"error": type(exc).__name__})
+        return Response(
+            _unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DomainError):
         body = error_body(exc.code, exc.message, exc.fields, **exc.extra)
         return Response(storable(body), status=exc.status_code)
@@ -160,6 +200,12 @@ def json_404(request: HttpRequest, exception: Exception) -> JsonResponse:
 
 
 def json_500(request: HttpRequest) -> JsonResponse:
+    # Django calls this inside its `except`: the exception being handled is still at hand.
+    exc = sys.exc_info()[1]
+    if exc is not None and database_unavailable(exc):
+        response = JsonResponse(_unavailable_body(), status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
     return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
 
 

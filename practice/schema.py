@@ -34,6 +34,10 @@ _DESCRIPTIONS = {
     "404": "Not found.",
     "409": "Conflicts with the current state (a taken slot, a disallowed transition).",
     "422": "This Idempotency-Key was already used with a different request.",
+    "503": "The database cannot be reached (`service_unavailable`); retry after `Retry-After` seconds.",
+}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
 }
 
 
@@ -58,6 +62,16 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                     code,
                     {"description": _DESCRIPTIONS[code], "content": {"application/json": {"schema": ref}}},
                 )
+            # Any operation may find the database down (practice.errors.database_unavailable),
+            # unless it declared a 503 of its own (the health check's).
+            responses.setdefault(
+                "503",
+                {
+                    "description": _DESCRIPTIONS["503"],
+                    "headers": _RETRY_AFTER,
+                    "content": {"application/json": {"schema": ref}},
+                },
+            )
             # Whatever a view declared for an error status, it is the one shape.
             for code, response in responses.items():
                 if code.startswith(("4", "5")):

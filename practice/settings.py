@@ -147,9 +147,22 @@ STORAGES = {
 }
 
 # --- Security when not in DEBUG ---------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Production sits behind a TLS-terminating proxy. Its X-Forwarded-Proto says whether the client
+# spoke https, but only a proxy that always sets (overwrites) it may be believed: off by default.
+if _strict_bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = _strict_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# The container's health check calls plain http on 127.0.0.1, past the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS: int = _parsed("SECURE_HSTS_SECONDS", cast=int, default=0 if DEBUG else 31_536_000)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured(
+        f"SECURE_HSTS_SECONDS is malformed: expected 0 or more, got {SECURE_HSTS_SECONDS}."
+    )
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _strict_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = _strict_bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = _strict_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = _strict_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 AUTH_PASSWORD_VALIDATORS = [

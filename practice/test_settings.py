@@ -2,11 +2,12 @@
 
 `make test` runs the suite a second time with a DATABASE_URL of SQLite (`make run`'s database).
 
-Each variable may still be overridden from the environment (say, a DATABASE_URL of its own to
-run two suites side by side).
+Each variable may still be overridden from the environment. On PostgreSQL each run's test
+database has a name of its own, so two suites can share one server side by side.
 """
 
 import os
+import uuid
 from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
@@ -19,6 +20,10 @@ from practice.settings import *  # noqa: F403
 from practice.settings import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+
+# The test client and live server speak plain http, with no TLS proxy in front: production's
+# redirect to https would answer every request with a 301. (Secure cookies stay on, as deployed.)
+SECURE_SSL_REDIRECT = False
 
 # Tests render pages without running collectstatic first.
 STORAGES = {
@@ -36,3 +41,9 @@ if _database["ENGINE"] == "django.db.backends.sqlite3" and _database["NAME"] != 
     # the busy timeout and IMMEDIATE transactions behave as under `make run` only on a file.
     _name = Path(_database["NAME"])
     _database["TEST"] = {"NAME": str(_name.with_name(f"test_{_name.name}"))}
+elif _database["ENGINE"] != "django.db.backends.sqlite3":
+    # A name of this run's own, so two suites on one PostgreSQL server (two worktrees, two CI jobs)
+    # never create, use or drop each other's database. The process id says whose it is; the random
+    # part keeps apart processes of two containers that share a process id. pytest-django drops it
+    # at the end of the run (and pytest-xdist adds a worker suffix of its own).
+    _database["TEST"] = {"NAME": f"test_{_database['NAME']}_{os.getpid()}_{uuid.uuid4().hex[:6]}"}

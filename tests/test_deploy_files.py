@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import re
+import shlex
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,3 +50,50 @@ def test_the_readme_opens_with_the_two_commands() -> None:
     head = (ROOT / "README.md").read_text().splitlines()[:8]
     assert any(line.startswith("make run") for line in head)
     assert any(line.startswith("make test") for line in head)
+
+
+def gunicorn_arguments() -> dict[str, list[str]]:
+    """gunicorn's command line in the image's CMD and in docker-compose's web service."""
+    dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
+    script = shlex.split(compose_services()["web"]["command"])[-1]
+    # One line of the shell script: flags on a line of their own would be a command of their own.
+    web = next(line for line in script.splitlines() if "gunicorn" in line)
+    return {"Dockerfile": json.loads(cmd.removeprefix("CMD ")), "docker-compose.yml": shlex.split(web)}
+
+
+def rendered_access_line(log_format: str, path: str, query: str) -> str:
+    """What gunicorn itself writes for one request, through its own Logger and atoms."""
+    config = Config()
+    config.set("accesslog", "-")
+    config.set("access_log_format", log_format)
+    gunicorn_logger = Logger(config)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    gunicorn_logger.access_log.handlers = [handler]
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"{path}?{query}",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
+        "HTTP_REFERER": f"https://practice.example{path}?{query}",
+    }
+    response = SimpleNamespace(status="200 OK", sent=512, headers=[("Content-Type", "application/json")])
+    request = SimpleNamespace(headers=[("HOST", "practice.example")])
+    gunicorn_logger.access(response, request, environ, timedelta(milliseconds=42))
+    return stream.getvalue()
+
+
+def test_gunicorn_access_log_leaves_out_query_strings() -> None:
+    # A patient search's query is a phone number: it must not reach the access log.
+    formats = set()
+    for source, arguments in gunicorn_arguments().items():
+        assert arguments[arguments.index("--access-logfile") + 1] == "-", source
+        formats.add(arguments[arguments.index("--access-logformat") + 1])
+    assert len(formats) == 1, formats
+    (log_format,) = formats
+    line = rendered_access_line(log_format, "/api/v1/patients/", "search=%2B13125550142")
+    assert line.strip() == "GET /api/v1/patients/ 200 512 42ms"
+    assert "search" not in line and "13125550142" not in line

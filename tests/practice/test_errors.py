@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import psycopg
 import pytest
+from django.db import InterfaceError, OperationalError, connection
+from django.http.response import HttpResponseBase
+from django.test import Client
 from rest_framework.test import APIClient
+
+from practice.errors import DATABASE_RETRY_AFTER_SECONDS, database_unavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +96,62 @@ def test_a_keyed_request_whose_error_echoes_an_unstorable_character_is_a_400_and
     assert first.status_code == 400, first.content
     assert "status" in first.json()["error"]["fields"]
     assert (again.status_code, again.json()) == (400, first.json())
+
+
+@contextmanager
+def database_down() -> Iterator[None]:
+    """Every new query fails as when PostgreSQL refuses connections (psycopg sets no SQLSTATE)."""
+
+    def refuse() -> None:
+        raise OperationalError("connection failed: Connection refused")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(connection, "ensure_connection", refuse)
+        yield
+
+
+def assert_unavailable(response: HttpResponseBase) -> None:
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
+    assert json.loads(response.getvalue()) == {
+        "error": {
+            "code": "service_unavailable",
+            "message": "The service is briefly unavailable; try again in a few seconds.",
+            "fields": {},
+        }
+    }
+
+
+def test_an_api_request_with_the_database_down_is_a_503_to_retry(scheduler_client: APIClient) -> None:
+    with database_down():
+        response = scheduler_client.get("/api/v1/locations/")
+    assert_unavailable(response)
+
+
+def test_a_page_outside_the_api_with_the_database_down_is_a_503_too() -> None:
+    # The admin reads the session before any view of ours runs: Django's handler500 answers.
+    client = Client(raise_request_exception=False)
+    client.cookies["sessionid"] = "a-session-the-database-would-hold"
+    with database_down():
+        response = client.get("/admin/")
+    assert_unavailable(response)
+
+
+def test_only_a_missing_connection_counts_as_the_database_down() -> None:
+    failure = OperationalError("deadlock detected")
+    failure.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
+    assert not database_unavailable(failure)
+    assert database_unavailable(InterfaceError("connection already closed"))
+
+
+def test_a_keyed_create_with_the_database_down_is_a_503_and_its_retry_acts(
+    admin_client_api: APIClient,
+) -> None:
+    location = {"name": "Oak Park", "address": "1 Main St", "phone": "+13125550111", "timezone": "UTC"}
+    with database_down():
+        response = admin_client_api.post("/api/v1/locations/", location, HTTP_IDEMPOTENCY_KEY="k-503")
+    assert_unavailable(response)
+    retry = admin_client_api.post("/api/v1/locations/", location, HTTP_IDEMPOTENCY_KEY="k-503")
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry.headers

@@ -90,3 +90,16 @@ def test_the_schema_documents_a_bad_filter_and_a_reused_idempotency_key(schedule
             if any(parameter["name"] == "Idempotency-Key" for parameter in parameters):
                 assert "422" in operation["responses"], f"{method.upper()} {path}"
     assert "409" in schema["paths"]["/api/v1/patients/{id}/"]["delete"]["responses"]
+
+
+def test_every_operation_documents_the_database_down_503(scheduler_client: APIClient) -> None:
+    schema = scheduler_client.get("/api/v1/schema/?format=json").json()
+    for path, operations in schema["paths"].items():
+        if path == "/healthz":
+            continue  # its 503 is its own: the health report
+        for method, operation in operations.items():
+            unavailable = operation["responses"]["503"]
+            assert "Retry-After" in unavailable["headers"], f"{method.upper()} {path}"
+            assert unavailable["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Error"
+            }, f"{method.upper()} {path}"
