@@ -32,6 +32,8 @@ os.environ.update(
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
         "SECRET_KEY": "bench-only-not-a-secret",
         "DEBUG": "false",
+        # Plain http to 127.0.0.1: production redirects it to https.
+        "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "SMS_BACKEND": "console",
         "LOG_LEVEL": "ERROR",

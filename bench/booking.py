@@ -41,6 +41,8 @@ ENV = {
     "REDIS_URL": REDIS_URL,
     "SECRET_KEY": "bench-only-not-a-secret",
     "DEBUG": "false",
+    # Plain http to 127.0.0.1: production redirects it to https.
+    "SECURE_SSL_REDIRECT": "false",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SMS_BACKEND": "console",
     "LOG_LEVEL": "ERROR",

@@ -37,6 +37,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ["LOG_LEVEL"] = "WARNING"  # the request log would print a line per request
 os.environ.setdefault("SMS_BACKEND", "locmem")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # plain http to the test client and 127.0.0.1
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "practice.settings")
 
 CHICAGO = "America/Chicago"
