@@ -507,7 +507,7 @@ def replay_run(
     """Replay `arrivals` under `policy`: each referral books the earliest slot its tier may have
     (as a scheduler would); a cancellation frees its slot, which is offered to the waiting
     referrals as the waitlist offers it (most urgent tier first, then the longest waiting, to a
-    referral booked later than the freed slot), and a move frees the mover's slot in turn. A
+    referral booked on a later day), and a move frees the mover's slot in turn. A
     no-show keeps its slot (the time is lost). Nothing outside the replay changes."""
     replay = Replay(templates, policy, check_against_engine=check_against_engine)
     capacity = replay.capacity()
@@ -596,7 +596,11 @@ def _waitlist_take(
     now: dt.datetime,
 ) -> tuple[int, _Offer] | None:
     """The waiting referral a freed slot goes to: the most urgent tier that may book it now,
-    then the longest waiting whose visit is later; with the offer it takes."""
+    then the longest waiting whose visit is on a later day (nobody waits to move an hour
+    earlier on the same day); with the offer it takes."""
+    tz = zone(replay.calendars[location_id].timezones[location_id])
+    # Local midnight after the freed slot's day: a visit from then on is on a later day.
+    next_day = dt.datetime.combine(start.astimezone(tz).date() + dt.timedelta(days=1), _MIDNIGHT, tzinfo=tz)
     for tier in tiers:
         offer = replay.slot_offer(
             tier=tier, location_id=location_id, surgeon_id=surgeon_id, start=start, now=now
@@ -605,6 +609,6 @@ def _waitlist_take(
             continue
         for index in waiting[tier.code]:
             visit = visits[index]
-            if visit.status == "booked" and visit.start is not None and visit.start > start:
+            if visit.status == "booked" and visit.start is not None and visit.start >= next_day:
                 return index, offer
     return None
