@@ -141,7 +141,8 @@ def arrivals_generate(
     week_hours = day_hours * _WORKDAYS
     rate = per_week / week_hours
     first_monday = templates.start.astimezone(tz).date()
-    weeks = (templates.measure_end - templates.start).days // 7
+    # Rounded: a period across a DST change is a few hours short of (or past) whole weeks.
+    weeks = round((templates.measure_end - templates.start) / dt.timedelta(weeks=1))
     arrivals: list[Arrival] = []
     clock = 0.0
     while True:
