@@ -418,6 +418,29 @@ class Replay:
         self, *, tier: Tier, location_id: int, surgeon_id: int, start: dt.datetime, now: dt.datetime
     ) -> _Offer | None:
         """This exact slot, if the tier may book it at `now` (a freed slot offered to the waitlist)."""
+        found = self._slot_offer(
+            tier=tier, location_id=location_id, surgeon_id=surgeon_id, start=start, now=now
+        )
+        if self.check_against_engine:
+            # slot_is_free's question: is exactly this slot among the engine's answers?
+            calendar = self.calendars[location_id]
+            engine = any(
+                slot.surgeon_id == surgeon_id and slot.start == start
+                for slot in free_slots(
+                    calendar,
+                    self._rules(tier),
+                    start=start,
+                    end=start + dt.timedelta(microseconds=1),
+                    now=now,
+                )
+            )
+            if engine != (found is not None):
+                raise AssertionError(f"replay offers {found}, the engine {engine} ({tier.code} at {now})")
+        return found
+
+    def _slot_offer(
+        self, *, tier: Tier, location_id: int, surgeon_id: int, start: dt.datetime, now: dt.datetime
+    ) -> _Offer | None:
         if start < now + self.templates.rules.min_notice:
             return None
         calendar = self.calendars[location_id]

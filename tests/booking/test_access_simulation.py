@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from io import StringIO
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from booking.availability import BlockSpec, Calendar, HoursSpec, SlotRules
 from booking.models import Appointment, VisitEvent
@@ -214,3 +218,36 @@ def test_the_simulation_counts_real_visits_as_busy_and_writes_nothing(practice: 
     assert result["referrals"] > 0
     assert {model: model.objects.count() for model in tables} == counts
     assert list(Appointment.objects.values()) == visits
+
+
+def test_the_command_prints_the_policies_side_by_side_and_writes_json_and_a_chart(
+    practice: Appointment, tmp_path: Path
+) -> None:
+    out = StringIO()
+
+    call_command(
+        "simulate_access",
+        "--weeks=3",
+        "--arrivals-per-week=6",
+        "--policy=none",
+        "--policy=reserve:25:48",
+        f"--json={tmp_path / 'result.json'}",
+        f"--chart={tmp_path / 'chart.png'}",
+        stdout=out,
+    )
+
+    printed = out.getvalue()
+    assert "no reserve (first come, first served)" in printed
+    assert "reserve 25% released 48h before" in printed
+    assert [
+        policy["policy"] for policy in json.loads((tmp_path / "result.json").read_text())["policies"]
+    ] == [
+        "none",
+        "reserve:25:48",
+    ]
+    assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_command_refuses_a_policy_it_does_not_know(practice: Appointment) -> None:
+    with pytest.raises(CommandError, match="not a policy"):
+        call_command("simulate_access", "--policy=reserve-some", stdout=StringIO())
