@@ -9,7 +9,9 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from booking.simulation.calendar import Replay
 from booking.simulation.chart import chart_png
+from booking.simulation.demand import arrivals_generate
 from booking.simulation.inputs import (
     CONFIGURED,
     DEFAULT_TIER_MIX,
@@ -19,7 +21,7 @@ from booking.simulation.inputs import (
     SimulationInputs,
     policy_parse,
 )
-from booking.simulation.replay import Replay, arrivals_generate, replay_run
+from booking.simulation.replay import replay_run
 from booking.simulation.results import policy_summary, summary_table
 from booking.simulation.templates import templates_load
 

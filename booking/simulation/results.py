@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from booking.availability import zone
-from booking.simulation.replay import ReplayResult, Templates
+from booking.simulation.records import ReplayResult, Templates
 
 
 def _percentile(sorted_days: list[float], share: float) -> float | None:

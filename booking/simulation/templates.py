@@ -12,7 +12,7 @@ from booking.selectors.calendar import calendar_for_slots
 from booking.selectors.reports import access_type_default
 from booking.selectors.slots import slot_rules
 from booking.simulation.inputs import SimulationInputs
-from booking.simulation.replay import Templates, Tier
+from booking.simulation.records import Templates, Tier
 from practice.errors import InvalidInput
 from practice.models import AppointmentType, UrgencyTier
 

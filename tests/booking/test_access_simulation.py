@@ -14,7 +14,8 @@ from django.core.management import CommandError, call_command
 from booking.availability import BlockSpec, Calendar, HoursSpec, SlotRules
 from booking.models import Appointment, VisitEvent
 from booking.simulation import SimulationInputs, policy_parse, simulation_run, summary_table
-from booking.simulation.replay import Arrival, Templates, Tier, replay_run
+from booking.simulation.records import Arrival, Templates, Tier
+from booking.simulation.replay import replay_run
 from booking.simulation.results import policy_summary
 from locations.models import Block, Location, TimeOff
 from tests.factories import (
