@@ -348,6 +348,24 @@ class Calendar:
     def unavailable(self, surgeon_id: int) -> tuple[list[Interval], list[dt.datetime]]:
         return self._unavailable.get(surgeon_id, ([], []))
 
+    def busy_add(self, surgeon_id: int, start: dt.datetime, end: dt.datetime) -> None:
+        """Mark [start, end) busy for the surgeon, in place: a what-if replay (booking.simulation)
+        books without reloading. The caller only adds time that is free, so the list stays
+        sorted and disjoint without merging, and `busy_remove` can take the same interval out."""
+        holes, ends = self._unavailable.setdefault(surgeon_id, ([], []))
+        index = bisect.bisect_left(holes, (start, end))
+        holes.insert(index, (start, end))
+        ends.insert(index, end)
+
+    def busy_remove(self, surgeon_id: int, start: dt.datetime, end: dt.datetime) -> None:
+        """Take back an interval `busy_add` marked (a cancelled or moved what-if visit)."""
+        holes, ends = self._unavailable[surgeon_id]
+        index = bisect.bisect_left(holes, (start, end))
+        if index == len(holes) or holes[index] != (start, end):
+            raise ValueError("busy_remove: that interval was never added")
+        del holes[index]
+        del ends[index]
+
 
 def _by_surgeon(intervals: Iterable[SurgeonInterval]) -> dict[int, tuple[list[Interval], list[dt.datetime]]]:
     grouped: dict[int, list[Interval]] = defaultdict(list)

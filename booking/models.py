@@ -282,3 +282,37 @@ class VisitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of appointment {self.appointment_id}"
+
+
+class SimulationStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SimulationRun(models.Model):
+    """One access simulation asked for by an administrator (issue 18): its inputs, its progress
+    while a worker runs it, and its result (JSON and a PNG chart). The simulation only reads the
+    practice's data; this row is all it writes."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    inputs = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=SimulationStatus.choices, default=SimulationStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    result = models.JSONField(null=True, blank=True)
+    chart_png = models.BinaryField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"simulation {self.pk} ({self.status})"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from booking.services import waitlist_entries_expire, waitlist_offers_lapse
+from booking.services.simulations import simulation_execute
 
 
 @shared_task
@@ -13,3 +14,9 @@ def expire_waitlist_entries() -> int:
 @shared_task
 def lapse_waitlist_offers() -> int:
     return waitlist_offers_lapse()
+
+
+# A simulation runs for up to a few minutes: longer limits than the settings' defaults.
+@shared_task(soft_time_limit=900, time_limit=960)
+def run_simulation(run_id: int) -> bool:
+    return simulation_execute(run_id=run_id)

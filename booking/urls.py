@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
-from booking.apis import appointments, conflicts, patients, reports, slots, surgeries, waitlist
+from booking.apis import appointments, conflicts, patients, reports, simulations, slots, surgeries, waitlist
 
 router = SimpleRouter()
 router.register("patients", patients.PatientViewSet, basename="patient")
@@ -14,6 +14,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("slots/", slots.SlotListApi.as_view(), name="slot-list"),
     path("slots/earliest/", slots.SlotEarliestApi.as_view(), name="slot-earliest"),
     path("reports/access/", reports.AccessReportApi.as_view(), name="report-access"),
+    path("reports/simulate/", simulations.SimulationCreateApi.as_view(), name="simulation-create"),
+    path("reports/simulate/<int:pk>/", simulations.SimulationDetailApi.as_view(), name="simulation-detail"),
+    path(
+        "reports/simulate/<int:pk>/chart/", simulations.SimulationChartApi.as_view(), name="simulation-chart"
+    ),
     path("conflicts/", conflicts.ConflictListApi.as_view(), name="conflict-list"),
     path(
         "appointments/<int:pk>/confirm/",
