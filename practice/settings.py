@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "locations",
     "booking",
     "notifications",
+    "fhir_api",
 ]
 
 MIDDLEWARE = [
