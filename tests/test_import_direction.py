@@ -86,6 +86,9 @@ def test_no_app_imports_an_app_above_it() -> None:
     ids=[
         "at the top",
         "a plain import",
+        "notifications importing fhir",
+        "fhir importing notifications",
+        "fhir importing booking (allowed)",
         "inside a function",
         "under TYPE_CHECKING",
         "workers importing an app",
