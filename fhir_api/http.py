@@ -161,6 +161,9 @@ class FhirAutoSchema(AutoSchema):
         return "{id}" in self.path
 
     def get_operation_id(self) -> str:
+        named: str | None = getattr(self.view, "operation_name", None)
+        if named is not None:
+            return named
         kind = getattr(self.view, "resource_type", None)
         if kind is None:
             return super().get_operation_id()

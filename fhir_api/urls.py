@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path, re_path
 
-from fhir_api import apis, capabilities, operations
+from fhir_api import apis, capabilities, operations, publish
 from fhir_api.http import fhir_not_found
 
 _ID = "<str:id>"
@@ -12,6 +12,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(r"^Appointment/\$find$", operations.FindApi.as_view(), name="fhir-appointment-find"),
     re_path(r"^Appointment/\$hold$", operations.HoldApi.as_view(), name="fhir-appointment-hold"),
     re_path(r"^Appointment/\$book$", operations.BookApi.as_view(), name="fhir-appointment-book"),
+    re_path(r"^\$bulk-publish$", publish.BulkPublishApi.as_view(), name="fhir-bulk-publish"),
+    re_path(
+        r"^\$bulk-publish/(?P<name>[a-z]+\.ndjson)$",
+        publish.BulkPublishFileApi.as_view(),
+        name="fhir-bulk-publish-file",
+    ),
 ]
 for _kind, _view in (
     ("Location", apis.LocationApi),

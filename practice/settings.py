@@ -307,6 +307,8 @@ if not 1 <= FHIR_PUBLISH_DAYS <= 62:
         f"FHIR_PUBLISH_DAYS is malformed: expected 1 to 62 days, got {FHIR_PUBLISH_DAYS}."
     )
 FHIR_BOOKING_PHONE = env.str("FHIR_BOOKING_PHONE", default=PRACTICE_PHONE)
+# The appointment type whose slots are published (a code); empty: the shortest active type.
+FHIR_PUBLISH_APPOINTMENT_TYPE = env.str("FHIR_PUBLISH_APPOINTMENT_TYPE", default="")
 
 # --- SMS ------------------------------------------------------------------------------------------
 # Development prints texts; production must say how it sends, so a deploy that forgot the
