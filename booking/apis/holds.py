@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
@@ -63,7 +64,7 @@ class HoldCreateInputSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    retrieve=extend_schema(summary="A hold (404 once booked, released or expired and cleared)"),
+    retrieve=extend_schema(summary="A hold (404 once booked, released or expired)"),
     destroy=extend_schema(summary="Release a hold: its slot is free again at once", responses={204: None}),
 )
 @extend_schema(tags=["holds"])
@@ -73,7 +74,8 @@ class HoldViewSet(AuditedMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMi
     audit_object_type = "hold"
 
     def get_queryset(self) -> QuerySet[Hold]:
-        return Hold.objects.select_related("appointment_type", "tier")
+        # An expired hold is gone, whether or not a later hold has deleted its row yet.
+        return Hold.objects.filter(expires_at__gt=timezone.now()).select_related("appointment_type", "tier")
 
     @extend_schema(
         summary="Hold a free slot for HOLD_MINUTES (default 5): search stops offering it; book it "

@@ -134,6 +134,7 @@ def test_an_expired_hold_frees_its_slot_without_any_task(
     hold = scheduler_client.post("/api/v1/holds/", slot(bookable, bookable.at(9))).json()
     with time_machine.travel(dt.datetime.fromisoformat(hold["expires_at"]) + dt.timedelta(seconds=1)):
         assert bookable.at(9) in free_starts(bookable)
+        assert scheduler_client.get(f"/api/v1/holds/{hold['id']}/").status_code == 404
         again = scheduler_client.post("/api/v1/holds/", slot(bookable, bookable.at(9)))
         assert again.status_code == 201, again.json()
     assert list(Hold.objects.values_list("id", flat=True)) == [again.json()["id"]]

@@ -380,3 +380,19 @@ def test_a_malformed_search_is_a_400_naming_the_parameter(
     assert body["issue"][0]["expression"] == ["appointment-type"]
     body = outcome(scheduler_client.get(f"{FHIR}/Appointment", {"patient": "Group/4"}), 400)
     assert body["issue"][0]["expression"] == ["patient"]
+
+
+def test_slot_and_appointment_searches_keep_to_a_query_budget(
+    bookable: BookablePractice, scheduler_client: APIClient, django_assert_max_num_queries: Any
+) -> None:
+    visits(bookable)
+    for surgeon in SurgeonFactory.create_batch(3):
+        BlockFactory(surgeon=surgeon, location=bookable.location, weekday=0)
+    # Slots: the type, the tier and the calendar (one round trip); the role check.
+    with django_assert_max_num_queries(5):
+        get(scheduler_client, "Slot", **{"appointment-type": bookable.visit.code, **MONDAY})
+    # Appointments: holds, a page of visits with their relations, the count; the role check.
+    with django_assert_max_num_queries(5):
+        get(scheduler_client, "Appointment", location=f"Location/{bookable.location.id}")
+    with django_assert_max_num_queries(4):
+        get(scheduler_client, "Schedule")
