@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from rest_framework.test import APIClient
 
 from booking.models import AppointmentStatus
@@ -388,8 +389,9 @@ def test_slot_and_appointment_searches_keep_to_a_query_budget(
     visits(bookable)
     for surgeon in SurgeonFactory.create_batch(3):
         BlockFactory(surgeon=surgeon, location=bookable.location, weekday=0)
-    # Slots: the type, the tier and the calendar (one round trip); the role check.
-    with django_assert_max_num_queries(5):
+    # Slots: the type, the tier and the calendar (one round trip on PostgreSQL, four through the
+    # portable loader); the role check.
+    with django_assert_max_num_queries(5 if connection.vendor == "postgresql" else 8):
         get(scheduler_client, "Slot", **{"appointment-type": bookable.visit.code, **MONDAY})
     # Appointments: holds, a page of visits with their relations, the count; the role check.
     with django_assert_max_num_queries(5):
