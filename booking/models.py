@@ -131,6 +131,55 @@ class Appointment(models.Model):
         return f"{self.patient} with {self.surgeon} at {self.start:%Y-%m-%d %H:%M} UTC"
 
 
+class Hold(models.Model):
+    """A slot kept for a few minutes (HOLD_MINUTES) while a scheduler or a portal completes a
+    booking: search hides it and only a booking naming it takes its time.
+
+    Holds take part in the no-overlap guarantee: PostgreSQL refuses a hold overlapping another
+    one for the same surgeon, and a hold and a booking of the same surgeon are written under the
+    surgeon's transaction lock (`booking.services.deadlocks.surgeon_serialised`), each checking
+    the other first. An expired hold is deleted by the first write that needs its time, so expiry
+    needs no task.
+    """
+
+    surgeon = models.ForeignKey(Surgeon, on_delete=models.CASCADE, related_name="holds")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="holds")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.CASCADE, related_name="+")
+    tier = models.ForeignKey(UrgencyTier, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="holds"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    busy_until = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["surgeon", "start"]), models.Index(fields=["expires_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="hold_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(busy_until__gte=F("end")), name="hold_busy_until_not_before_end"
+            ),
+            PostgresExclusionConstraint(
+                name="hold_no_surgeon_double_hold",
+                expressions=[
+                    (TsTzRange("start", "busy_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("surgeon", RangeOperators.EQUAL),
+                ],
+                violation_error_message="The surgeon's time is already held.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold of {self.surgeon} at {self.start:%Y-%m-%d %H:%M} UTC until {self.expires_at:%H:%M}"
+
+
 class WaitlistStatus(models.TextChoices):
     WAITING = "waiting"
     OFFERED = "offered"

@@ -1,11 +1,22 @@
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
-from booking.apis import appointments, conflicts, patients, reports, simulations, slots, surgeries, waitlist
+from booking.apis import (
+    appointments,
+    conflicts,
+    holds,
+    patients,
+    reports,
+    simulations,
+    slots,
+    surgeries,
+    waitlist,
+)
 
 router = SimpleRouter()
 router.register("patients", patients.PatientViewSet, basename="patient")
 router.register("appointments", appointments.AppointmentViewSet, basename="appointment")
+router.register("holds", holds.HoldViewSet, basename="hold")
 router.register("waitlist", waitlist.WaitlistEntryViewSet, basename="waitlist-entry")
 router.register("surgeries", surgeries.SurgeryViewSet, basename="surgery")
 router.register("follow-ups", surgeries.FollowUpViewSet, basename="follow-up")

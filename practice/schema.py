@@ -41,10 +41,40 @@ _RETRY_AFTER = {
 }
 
 
+# The FHIR API's errors (/fhir/): an OperationOutcome, as application/fhir+json.
+OPERATION_OUTCOME_SCHEMA = {
+    "type": "object",
+    "description": "A FHIR R4 OperationOutcome: one issue per problem, `expression` naming the parameter.",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+        "issue": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"type": "string", "example": "error"},
+                    "code": {"type": "string", "example": "invalid"},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+                "additionalProperties": True,
+            },
+        },
+    },
+}
+
+
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: Any) -> dict[str, Any]:
-    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-    ref = {"$ref": "#/components/schemas/Error"}
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    schemas["OperationOutcome"] = OPERATION_OUTCOME_SCHEMA
     for path, operations in result.get("paths", {}).items():
+        if path.startswith("/fhir/"):
+            ref, media_type = {"$ref": "#/components/schemas/OperationOutcome"}, "application/fhir+json"
+        else:
+            ref, media_type = {"$ref": "#/components/schemas/Error"}, "application/json"
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             public_operation = not operation.get("security") or {} in operation["security"]
@@ -60,7 +90,7 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             for code in codes:
                 responses.setdefault(
                     code,
-                    {"description": _DESCRIPTIONS[code], "content": {"application/json": {"schema": ref}}},
+                    {"description": _DESCRIPTIONS[code], "content": {media_type: {"schema": ref}}},
                 )
             # Any operation may find the database down (practice.errors.database_unavailable),
             # unless it declared a 503 of its own (the health check's).
@@ -69,13 +99,13 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 {
                     "description": _DESCRIPTIONS["503"],
                     "headers": _RETRY_AFTER,
-                    "content": {"application/json": {"schema": ref}},
+                    "content": {media_type: {"schema": ref}},
                 },
             )
             # Whatever a view declared for an error status, it is the one shape.
             for code, response in responses.items():
                 if code.startswith(("4", "5")):
-                    response.setdefault("content", {"application/json": {"schema": ref}})
+                    response.setdefault("content", {media_type: {"schema": ref}})
     return result
 
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "locations",
     "booking",
     "notifications",
+    "fhir_api",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +295,20 @@ PHONENUMBER_DEFAULT_REGION = PHONE_REGION
 SLOT_GRID_MINUTES = _parsed("SLOT_GRID_MINUTES", cast=int, default=15)
 if not 1 <= SLOT_GRID_MINUTES <= 240:
     raise ImproperlyConfigured("SLOT_GRID_MINUTES is malformed: expected 1 to 240 minutes.")
+# A hold keeps its slot from everyone else this long (booking.models.Hold).
+HOLD_MINUTES = _parsed("HOLD_MINUTES", cast=int, default=5)
+if not 1 <= HOLD_MINUTES <= 60:
+    raise ImproperlyConfigured(f"HOLD_MINUTES is malformed: expected 1 to 60 minutes, got {HOLD_MINUTES}.")
+# SMART Scheduling Links (/fhir/R4/$bulk-publish): how many days of free slots are published, and
+# the number a patient calls to book them (each slot's booking-phone extension).
+FHIR_PUBLISH_DAYS = _parsed("FHIR_PUBLISH_DAYS", cast=int, default=14)
+if not 1 <= FHIR_PUBLISH_DAYS <= 62:
+    raise ImproperlyConfigured(
+        f"FHIR_PUBLISH_DAYS is malformed: expected 1 to 62 days, got {FHIR_PUBLISH_DAYS}."
+    )
+FHIR_BOOKING_PHONE = env.str("FHIR_BOOKING_PHONE", default=PRACTICE_PHONE)
+# The appointment type whose slots are published (a code); empty: the shortest active type.
+FHIR_PUBLISH_APPOINTMENT_TYPE = env.str("FHIR_PUBLISH_APPOINTMENT_TYPE", default="")
 
 # --- SMS ------------------------------------------------------------------------------------------
 # Development prints texts; production must say how it sends, so a deploy that forgot the

@@ -25,7 +25,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("webhooks/", include("notifications.webhook_urls")),
-    # Kept for the FHIR API to come: until then, a JSON 404 rather than an HTML page.
+    path("fhir/R4/", include("fhir_api.urls")),
+    # Any other FHIR version or path: a JSON 404 rather than an HTML page.
     re_path(r"^fhir(?:/|$)", api_not_found),
 ]
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import factory
 from django.contrib.auth.models import Group, User
 
-from booking.models import Appointment, Patient, WaitlistEntry
+from booking.models import Appointment, Hold, Patient, WaitlistEntry
 from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
 from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import ADMINISTRATORS, SCHEDULERS
@@ -150,6 +150,24 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     busy_until = factory.LazyAttribute(
         lambda a: a.end + dt.timedelta(minutes=a.appointment_type.buffer_minutes)
     )
+
+
+class HoldFactory(factory.django.DjangoModelFactory):
+    """A hold written straight to the table, unexpired for years: for set-up."""
+
+    class Meta:
+        model = Hold
+
+    surgeon = factory.SubFactory(SurgeonFactory)
+    location = factory.SubFactory(LocationFactory)
+    appointment_type = factory.SubFactory(AppointmentTypeFactory)
+    tier = factory.LazyFunction(tier)
+    start = dt.datetime(2027, 3, 8, 15, 0, tzinfo=dt.UTC)
+    end = factory.LazyAttribute(lambda a: a.start + dt.timedelta(minutes=a.appointment_type.duration_minutes))
+    busy_until = factory.LazyAttribute(
+        lambda a: a.end + dt.timedelta(minutes=a.appointment_type.buffer_minutes)
+    )
+    expires_at = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
 
 
 class WaitlistEntryFactory(factory.django.DjangoModelFactory):

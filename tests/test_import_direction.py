@@ -16,7 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # The higher the rank, the more an app may import. Workers is Celery wiring and imports no app.
-RANKS = {"workers": 0, "practice": 1, "locations": 2, "booking": 3, "notifications": 4}
+# FHIR sits beside notifications: above booking, and neither imports the other.
+RANKS = {"workers": 0, "practice": 1, "locations": 2, "booking": 3, "notifications": 4, "fhir_api": 4}
 
 
 def upward_imports(source: str, *, module: str, is_package: bool = False) -> list[tuple[int, str]]:
@@ -71,6 +72,9 @@ def test_no_app_imports_an_app_above_it() -> None:
     [
         ("from booking.models import Appointment\n", "locations.services.surgeons", [(1, "booking")]),
         ("import notifications.services\n", "booking.services", [(1, "notifications")]),
+        ("from fhir_api import resources\n", "notifications.tasks", [(1, "fhir_api")]),
+        ("from notifications.models import Message\n", "fhir_api.apis", [(1, "notifications")]),
+        ("from booking.services import hold_create\n", "fhir_api.operations", []),
         ("def later():\n    from booking import selectors\n", "locations.visits", [(2, "booking")]),
         (
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from locations.models import Surgeon\n",
@@ -82,6 +86,9 @@ def test_no_app_imports_an_app_above_it() -> None:
     ids=[
         "at the top",
         "a plain import",
+        "notifications importing fhir",
+        "fhir importing notifications",
+        "fhir importing booking (allowed)",
         "inside a function",
         "under TYPE_CHECKING",
         "workers importing an app",

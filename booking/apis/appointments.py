@@ -48,6 +48,7 @@ CONFLICT = OpenApiResponse(
                             services.PatientUnavailable.code,
                             services.OutsideTierWindow.code,
                             services.InvalidTransition.code,
+                            services.HoldExpired.code,
                         ]
                     ),
                     "message": serializers.CharField(),
@@ -175,6 +176,15 @@ class AppointmentCreateInputSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         help_text="Required when the start is past the tier's window.",
+    )
+    hold = serializers.IntegerField(
+        source="hold_id",
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text="The id of a hold on this slot (POST /holds/): the held slot is booked and the hold "
+        "used up. An expired or released hold is a 409 hold_expired.",
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from booking.availability import (
     BlockSpec,
@@ -25,7 +26,7 @@ from booking.availability import (
     HoursSpec,
     SurgeonInterval,
 )
-from booking.models import ACTIVE_STATUSES, Appointment
+from booking.models import ACTIVE_STATUSES, Appointment, Hold
 from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
 from practice.models import UrgencyTier
 
@@ -44,10 +45,12 @@ def calendar_for_slots(
     surgeon_ids: Iterable[int] | None,
     location_ids: Iterable[int] | None,
     exclude_appointment_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Calendar:
     """Everything the engine needs for [start, end) in four queries (one if there is no block):
-    blocks with their zones and tiers, hours, closures, and time off with busy visits. On
-    PostgreSQL the four go in one round trip (`_calendar_postgresql`)."""
+    blocks with their zones and tiers, hours, closures, and time off with busy visits and the
+    holds unexpired at `now` (default: the clock). On PostgreSQL the four go in one round trip
+    (`_calendar_postgresql`)."""
     load = _calendar_postgresql if connection.vendor == "postgresql" else _calendar_orm
     return load(
         start=start,
@@ -55,6 +58,7 @@ def calendar_for_slots(
         surgeon_ids=surgeon_ids,
         location_ids=location_ids,
         exclude_appointment_id=exclude_appointment_id,
+        now=timezone.now() if now is None else now,
     )
 
 
@@ -92,6 +96,7 @@ def _calendar_postgresql(
     surgeon_ids: Iterable[int] | None,
     location_ids: Iterable[int] | None,
     exclude_appointment_id: int | None,
+    now: dt.datetime | None = None,
 ) -> Calendar:
     """`calendar_for_slots` in one round trip of four precompiled statements. The zones are not
     known before the blocks are read, so every load is bounded by the range padded to whole local
@@ -117,6 +122,7 @@ def _calendar_postgresql(
         "busy_low": low - LONGEST_VISIT,
         "statuses": [str(status) for status in ACTIVE_STATUSES],
         "exclude": exclude_appointment_id,
+        "now": timezone.now() if now is None else now,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -151,7 +157,7 @@ def _calendar_sql(*, by_surgeon: bool, by_location: bool, excluding: bool) -> st
     for those of the matching blocks."""
     block, surgeon, location = Block._meta.db_table, Surgeon._meta.db_table, Location._meta.db_table
     tier, hours, closure = UrgencyTier._meta.db_table, OpeningHours._meta.db_table, Closure._meta.db_table
-    time_off, appointment = TimeOff._meta.db_table, Appointment._meta.db_table
+    time_off, appointment, hold = TimeOff._meta.db_table, Appointment._meta.db_table, Hold._meta.db_table
     matching = (
         f"FROM {block} b JOIN {surgeon} s ON s.id = b.surgeon_id JOIN {location} l ON l.id = b.location_id"
         f" LEFT JOIN {tier} t ON t.id = b.reserved_for_tier_id"
@@ -179,13 +185,17 @@ def _calendar_sql(*, by_surgeon: bool, by_location: bool, excluding: bool) -> st
         f"SELECT location_id, weekday, opens, closes FROM {hours} WHERE {at_locations}",  # noqa: S608
         f"SELECT location_id, start_date, end_date, start_time, end_time FROM {closure} WHERE {at_locations}"  # noqa: S608
         " AND start_date <= %(last_day)s AND end_date >= %(first_day)s",
-        # Time off and busy visits in one list; epoch seconds parse far faster than timestamps.
+        # Time off, busy visits and unexpired holds in one list; epoch seconds parse far faster
+        # than timestamps.
         'SELECT surgeon_id, EXTRACT(EPOCH FROM start)::float8, EXTRACT(EPOCH FROM "end")::float8'  # noqa: S608
         f' FROM {time_off} WHERE {of_surgeons} AND start < %(high)s AND "end" > %(low)s UNION ALL'
         " SELECT surgeon_id, EXTRACT(EPOCH FROM start)::float8, EXTRACT(EPOCH FROM busy_until)::float8"
         f" FROM {appointment} WHERE {of_surgeons} AND status = ANY(%(statuses)s)"
         " AND start >= %(busy_low)s AND start < %(high)s AND busy_until > %(low)s"
-        + (" AND id <> %(exclude)s" if excluding else ""),
+        + (" AND id <> %(exclude)s" if excluding else "")
+        + " UNION ALL SELECT surgeon_id, EXTRACT(EPOCH FROM start)::float8,"  # noqa: S608
+        f" EXTRACT(EPOCH FROM busy_until)::float8 FROM {hold} WHERE {of_surgeons}"
+        " AND expires_at > %(now)s AND start >= %(busy_low)s AND start < %(high)s AND busy_until > %(low)s",
     ]
     return "; ".join(statements)
 
@@ -197,6 +207,7 @@ def _calendar_orm(
     surgeon_ids: Iterable[int] | None,
     location_ids: Iterable[int] | None,
     exclude_appointment_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Calendar:
     """The portable loader (the embedded SQLite default): `_calendar_postgresql`'s four loads with
     its bounds, so that both return the same calendar (tests/booking/test_calendar_loaders.py)."""
@@ -219,10 +230,11 @@ def _calendar_orm(
         blocks=blocks,
         hours=_hours(location_ids=locations),
         closures=_closures(location_ids=locations, low=low, high=high),
-        # Slots need only the union of time off and busy visits: one query for both.
+        # Slots need only the union of time off, busy visits and holds: one query for all.
         busy=_surgeon_intervals(
             (_time_off(surgeon_ids=surgeons, low=low, high=high), "start", "end"),
             (busy_query, "start", "busy_until"),
+            (_holds(surgeon_ids=surgeons, low=low, high=high, now=now), "start", "busy_until"),
         ),
     )
 
@@ -324,6 +336,18 @@ def _busy_visits(
     if exclude_appointment_id is not None:
         query = query.exclude(id=exclude_appointment_id)
     return query
+
+
+def _holds(
+    *, surgeon_ids: Collection[int], low: dt.datetime, high: dt.datetime, now: dt.datetime | None
+) -> QuerySet[Hold]:
+    return Hold.objects.filter(
+        surgeon_id__in=surgeon_ids,
+        expires_at__gt=timezone.now() if now is None else now,
+        start__gte=low - LONGEST_VISIT,
+        start__lt=high,
+        busy_until__gt=low,
+    )
 
 
 def _surgeon_intervals(*queries: tuple[QuerySet[Any], str, str]) -> list[SurgeonInterval]:

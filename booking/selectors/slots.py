@@ -63,6 +63,7 @@ def slots_free(
         surgeon_ids=surgeon_ids,
         location_ids=location_ids,
         exclude_appointment_id=exclude_appointment_id,
+        now=now,
     )
     rules = slot_rules(appointment_type=appointment_type, tier=tier)
     return free_slots(

@@ -4,12 +4,15 @@
 - `appointments`: booking and moving a visit; `transitions`: confirm, check in, cancel, ...
 - `waitlist`: waitlist entries, and offers of freed slots; `waitlist_accept`: a YES books one.
 - `surgeries`: surgeries and the follow-up windows a visit fulfils.
+- `holds`: slots kept for a few minutes while a booking is completed.
 - `events`: the visit events each change records for whoever reacts (notifications).
 """
 
 from booking.services.appointments import (
     NEXT_SLOTS_OFFERED,
     RESCHEDULED_REASON,
+    HoldExpired,
+    HoldMismatch,
     InactiveReference,
     OutsideTierWindow,
     PatientUnavailable,
@@ -18,6 +21,7 @@ from booking.services.appointments import (
     appointment_reschedule,
 )
 from booking.services.events import event_record
+from booking.services.holds import hold_create, hold_release
 from booking.services.patients import (
     PatientHasAppointments,
     patient_create,
@@ -59,6 +63,8 @@ __all__ = [
     "NEXT_SLOTS_OFFERED",
     "RESCHEDULED_REASON",
     "TRANSITIONS",
+    "HoldExpired",
+    "HoldMismatch",
     "InactiveReference",
     "InvalidTransition",
     "OutsideTierWindow",
@@ -76,6 +82,8 @@ __all__ = [
     "follow_up_link",
     "follow_up_plan",
     "follow_up_unlink",
+    "hold_create",
+    "hold_release",
     "patient_create",
     "patient_delete",
     "patient_update",

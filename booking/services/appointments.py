@@ -21,7 +21,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from booking.availability import slot_data
-from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient, VisitEventKind
+from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Hold, Patient, VisitEventKind
 from booking.selectors import slot_is_free, slots_next, tier_window_end
 from booking.services.deadlocks import ATTEMPTS, deadlock_victim, retry_serialised
 from booking.services.events import event_record
@@ -61,6 +61,16 @@ class OutsideTierWindow(Conflict):
 class InactiveReference(DomainError):
     code = "inactive"
     status_code = status.HTTP_400_BAD_REQUEST
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+    default_message = "The hold has expired or was released: book the slot without it, if it is still free."
+
+
+class HoldMismatch(InvalidInput):
+    code = "hold_mismatch"
+    default_message = "The booking differs from its hold."
 
 
 User = AbstractBaseUser | AnonymousUser
@@ -162,6 +172,56 @@ def _window_anchor(appointment: Appointment | None, now: dt.datetime) -> dt.date
     return anchor
 
 
+def bookable_check(
+    *, surgeon: Surgeon, location: Location, appointment_type: AppointmentType, start: dt.datetime
+) -> None:
+    """Refuse a naive start or an inactive surgeon, location or type (400), before any slot check."""
+    if timezone.is_naive(start):
+        raise InvalidInput.for_field("start", "Include a UTC offset.")
+    for field, reference in (
+        ("surgeon", surgeon),
+        ("location", location),
+        ("appointment_type", appointment_type),
+    ):
+        if not reference.is_active:
+            raise InactiveReference(
+                f"This {field.replace('_', ' ')} is inactive.", fields={field: ["Inactive."]}
+            )
+
+
+def _hold_take(
+    *,
+    hold_id: int,
+    patient: Patient,
+    surgeon: Surgeon,
+    location: Location,
+    appointment_type: AppointmentType,
+    tier: UrgencyTier,
+    start: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """Delete the unexpired hold a booking names, so that its time is free for that booking alone.
+    Call holding the surgeon's lock (`surgeon_serialised`), inside the booking's transaction."""
+    held = Hold.objects.select_for_update().filter(pk=hold_id).first()
+    if held is None or held.expires_at <= now:
+        raise HoldExpired(fields={"hold": [HoldExpired.default_message]})
+    differing = [
+        name
+        for name, booked, kept in (
+            ("surgeon", surgeon.pk, held.surgeon_id),
+            ("location", location.pk, held.location_id),
+            ("appointment_type", appointment_type.pk, held.appointment_type_id),
+            ("tier", tier.pk, held.tier_id),
+            ("start", start, held.start),
+            ("patient", patient.pk, held.patient_id or patient.pk),
+        )
+        if booked != kept
+    ]
+    if differing:
+        raise HoldMismatch(fields={name: ["Differs from the hold's."] for name in differing})
+    held.delete()
+
+
 def _book(
     *,
     patient: Patient,
@@ -177,17 +237,7 @@ def _book(
     rescheduled_from: Appointment | None = None,
 ) -> Appointment:
     """Validate and write one appointment. Call inside transaction.atomic."""
-    if timezone.is_naive(start):
-        raise InvalidInput.for_field("start", "Include a UTC offset.")
-    for field, reference in (
-        ("surgeon", surgeon),
-        ("location", location),
-        ("appointment_type", appointment_type),
-    ):
-        if not reference.is_active:
-            raise InactiveReference(
-                f"This {field.replace('_', ' ')} is inactive.", fields={field: ["Inactive."]}
-            )
+    bookable_check(surgeon=surgeon, location=location, appointment_type=appointment_type, start=start)
 
     end = start + dt.timedelta(minutes=appointment_type.duration_minutes)
     busy_until = end + dt.timedelta(minutes=appointment_type.buffer_minutes)
@@ -261,11 +311,14 @@ def appointment_book(
     reason: str = "",
     window_override_reason: str = "",
     now: dt.datetime | None = None,
+    hold_id: int | None = None,
 ) -> Appointment:
     """Book a visit after re-validating its slot with the same code as slot search.
 
     Refuses (409) a slot that is not free, offering the next free ones; a start past the tier's
     window unless `window_override_reason` is given; and any overlap for the surgeon or patient.
+    With `hold_id`, books the held slot: the hold must be unexpired (else 409 hold_expired) and name
+    the same slot and tier (and patient, if it names one; else 400 hold_mismatch); it is used up.
     """
     now = now or timezone.now()
     nested = connection.in_atomic_block
@@ -273,6 +326,17 @@ def appointment_book(
         try:
             with transaction.atomic():
                 retry_serialised(attempt=attempt, surgeon_id=surgeon.pk, patient_id=patient.pk)
+                if hold_id is not None:
+                    _hold_take(
+                        hold_id=hold_id,
+                        patient=patient,
+                        surgeon=surgeon,
+                        location=location,
+                        appointment_type=appointment_type,
+                        tier=tier,
+                        start=start,
+                        now=now,
+                    )
                 appointment = _book(
                     patient=patient,
                     surgeon=surgeon,

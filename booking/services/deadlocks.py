@@ -16,14 +16,30 @@ _DEADLOCK = "40P01"
 _SURGEON_LOCK, _PATIENT_LOCK = 1, 2
 
 
-def retry_serialised(*, attempt: int, surgeon_id: int, patient_id: int) -> None:
-    """Call first in a retry's transaction; the locks end with it."""
-    if attempt and connection.vendor == "postgresql":
+def surgeon_serialised(*, surgeon_id: int) -> None:
+    """Take the surgeon's transaction lock: bookings and holds of one surgeon then check and
+    write one after the other. Holds live in their own table, which the appointments' exclusion
+    constraint cannot see: this lock is what keeps a hold and a booking of the same time from
+    both passing their checks. Call first in the transaction; the lock ends with it. (SQLite's
+    IMMEDIATE transactions serialise every writer already.)"""
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s), pg_advisory_xact_lock(%s, %s)",
-                [_SURGEON_LOCK, surgeon_id, _PATIENT_LOCK, patient_id],
-            )
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_SURGEON_LOCK, surgeon_id])
+
+
+def retry_serialised(*, attempt: int, surgeon_id: int, patient_id: int) -> None:
+    """Call first in a booking's transaction; the locks end with it. Every attempt takes the
+    surgeon's lock (`surgeon_serialised`); a retry takes the patient's too."""
+    if connection.vendor != "postgresql":
+        return
+    if not attempt:
+        surgeon_serialised(surgeon_id=surgeon_id)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s), pg_advisory_xact_lock(%s, %s)",
+            [_SURGEON_LOCK, surgeon_id, _PATIENT_LOCK, patient_id],
+        )
 
 
 def deadlock_victim(error: OperationalError, *, nested: bool, attempt: int) -> None:

@@ -20,6 +20,7 @@ from tests.factories import (
     AppointmentTypeFactory,
     BlockFactory,
     ClosureFactory,
+    HoldFactory,
     LocationFactory,
     OpeningHoursFactory,
     SurgeonFactory,
@@ -98,6 +99,14 @@ def practice() -> dict[str, list[int]]:
     )
     moving = AppointmentFactory(
         surgeon=ada, location=chicago, start=dt.datetime(2027, 3, 23, 15, 0, tzinfo=dt.UTC)
+    )
+    # A hold keeps its time until it expires; an expired one keeps nothing, though not yet deleted.
+    HoldFactory(surgeon=ben, location=chicago, start=dt.datetime(2027, 3, 9, 16, 0, tzinfo=dt.UTC))
+    HoldFactory(
+        surgeon=ada,
+        location=chicago,
+        start=dt.datetime(2027, 3, 10, 15, 0, tzinfo=dt.UTC),
+        expires_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )
     return {"surgeons": [ada.pk, ben.pk, cy.pk], "locations": [chicago.pk, phoenix.pk], "moving": [moving.pk]}
 

@@ -28,8 +28,13 @@ def test_the_schema_names_the_error_shape_on_every_protected_operation(scheduler
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             if operation.get("security") and {} not in operation["security"]:
-                assert operation["responses"]["401"]["content"]["application/json"]["schema"] == {
-                    "$ref": "#/components/schemas/Error"
+                media_type, shape = (
+                    ("application/fhir+json", "OperationOutcome")
+                    if path.startswith("/fhir/")
+                    else ("application/json", "Error")
+                )
+                assert operation["responses"]["401"]["content"][media_type]["schema"] == {
+                    "$ref": f"#/components/schemas/{shape}"
                 }, f"{method.upper()} {path}"
 
 
@@ -100,6 +105,11 @@ def test_every_operation_documents_the_database_down_503(scheduler_client: APICl
         for method, operation in operations.items():
             unavailable = operation["responses"]["503"]
             assert "Retry-After" in unavailable["headers"], f"{method.upper()} {path}"
-            assert unavailable["content"]["application/json"]["schema"] == {
-                "$ref": "#/components/schemas/Error"
+            media_type, shape = (
+                ("application/fhir+json", "OperationOutcome")
+                if path.startswith("/fhir/")
+                else ("application/json", "Error")
+            )
+            assert unavailable["content"][media_type]["schema"] == {
+                "$ref": f"#/components/schemas/{shape}"
             }, f"{method.upper()} {path}"

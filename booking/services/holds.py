@@ -1,0 +1,93 @@
+"""Holds: a slot kept for HOLD_MINUTES while a booking is completed (see `booking.models.Hold`).
+
+A hold is written under its surgeon's transaction lock, after the same check as a booking's
+(`slot_is_free`, which also sees unexpired holds). Expired holds of the surgeon are deleted
+first, in that transaction: expiry needs no task. On PostgreSQL an exclusion constraint refuses
+two overlapping holds of one surgeon whatever got past the checks. Booking the held slot is
+`appointment_book(..., hold=hold)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from booking.models import Hold, Patient
+from booking.selectors import slot_is_free
+from booking.services.appointments import User, _slot_unavailable, _user_or_none, bookable_check
+from booking.services.deadlocks import surgeon_serialised
+from locations.models import Location, Surgeon
+from practice.errors import ConcurrentChange
+from practice.models import AppointmentType, UrgencyTier
+
+HOLD_CONSTRAINT = "hold_no_surgeon_double_hold"
+
+
+def hold_create(
+    *,
+    surgeon: Surgeon,
+    location: Location,
+    appointment_type: AppointmentType,
+    tier: UrgencyTier,
+    start: dt.datetime,
+    patient: Patient | None = None,
+    held_by: User | None = None,
+    now: dt.datetime | None = None,
+) -> Hold:
+    """Hold a free slot until now + HOLD_MINUTES: search stops offering it, and only a booking
+    naming the hold can take it. Refuses (409 slot_unavailable, with the next free slots) a slot
+    that search would not offer, held ones included."""
+    now = now or timezone.now()
+    bookable_check(surgeon=surgeon, location=location, appointment_type=appointment_type, start=start)
+    try:
+        with transaction.atomic():
+            surgeon_serialised(surgeon_id=surgeon.pk)
+            Hold.objects.filter(surgeon=surgeon, expires_at__lte=now).delete()
+            if not slot_is_free(
+                appointment_type=appointment_type,
+                tier=tier,
+                surgeon_id=surgeon.pk,
+                location_id=location.pk,
+                start=start,
+                now=now,
+            ):
+                raise _slot_unavailable(
+                    surgeon=surgeon,
+                    location=location,
+                    appointment_type=appointment_type,
+                    tier=tier,
+                    start=start,
+                    now=now,
+                )
+            end = start + dt.timedelta(minutes=appointment_type.duration_minutes)
+            return Hold.objects.create(
+                surgeon=surgeon,
+                location=location,
+                appointment_type=appointment_type,
+                tier=tier,
+                patient=patient,
+                start=start,
+                end=end,
+                busy_until=end + dt.timedelta(minutes=appointment_type.buffer_minutes),
+                expires_at=now + dt.timedelta(minutes=settings.HOLD_MINUTES),
+                held_by=_user_or_none(held_by),
+            )
+    except IntegrityError as error:
+        if HOLD_CONSTRAINT in str(error):
+            raise _slot_unavailable(
+                surgeon=surgeon,
+                location=location,
+                appointment_type=appointment_type,
+                tier=tier,
+                start=start,
+                now=now,
+            ) from error
+        raise ConcurrentChange() from error
+
+
+def hold_release(*, hold: Hold) -> None:
+    """Give a held slot back at once (a patient said no, a portal gave up)."""
+    Hold.objects.filter(pk=hold.pk).delete()

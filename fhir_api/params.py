@@ -1,0 +1,162 @@
+"""FHIR search parameters: references, prefixed dates, tokens and paging, each refused with a 400
+OperationOutcome naming the parameter when malformed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import QueryDict
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework.request import Request
+
+from practice.errors import InvalidInput
+
+DEFAULT_COUNT = 50
+MAX_COUNT = 500
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+
+
+def values(params: QueryDict, name: str) -> list[str]:
+    """Every value of a parameter, repeated or comma-separated (FHIR's OR), empty ones dropped."""
+    return [part.strip() for raw in params.getlist(name) for part in raw.split(",") if part.strip()]
+
+
+def reference_id(value: str, *, kind: str, param: str) -> int:
+    """The numeric id in `123`, `Kind/123` or an absolute URL ending `/Kind/123`."""
+    text = value.rsplit(f"{kind}/", 1)[-1] if f"{kind}/" in value else value
+    if not text.isdigit():
+        raise InvalidInput.for_field(param, f"Expected {kind}/<id> or <id>, got {value!r}.")
+    return int(text)
+
+
+def pair_reference(value: str, *, kind: str, param: str) -> tuple[int, int]:
+    """(surgeon, location) from `Kind/<surgeon>-<location>` or `<surgeon>-<location>`."""
+    text = value.rsplit(f"{kind}/", 1)[-1]
+    surgeon, _, location = text.partition("-")
+    if not (surgeon.isdigit() and location.isdigit()):
+        raise InvalidInput.for_field(param, f"Expected {kind}/<surgeon>-<location>, got {value!r}.")
+    return int(surgeon), int(location)
+
+
+def token(value: str) -> str:
+    """A token's code: `system|code` or `code`."""
+    return value.rpartition("|")[2]
+
+
+@dataclass(frozen=True)
+class DateBound:
+    prefix: str
+    value: dt.date | dt.datetime
+
+    @property
+    def is_date(self) -> bool:
+        return not isinstance(self.value, dt.datetime)
+
+
+def date_bounds(params: QueryDict, name: str) -> list[DateBound]:
+    """Each `name=<prefix><date or instant>` value; an instant needs its offset."""
+    bounds = []
+    for raw in params.getlist(name):
+        text = raw.strip().replace(" ", "+")  # a "+" in a query string arrives as a space
+        prefix = text[:2] if text[:2] in _PREFIXES else "eq"
+        body = text[2:] if text[:2] in _PREFIXES else text
+        if prefix not in {"eq", "gt", "lt", "ge", "le"}:
+            raise InvalidInput.for_field(
+                name, f"The prefix {prefix!r} is not supported; use eq, gt, ge, lt or le."
+            )
+        value: dt.date | dt.datetime | None
+        try:
+            value = parse_date(body) if _DATE.match(body) else parse_datetime(body)
+        except ValueError:
+            value = None
+        if value is None:
+            raise InvalidInput.for_field(name, f"Expected a date or an instant with an offset, got {raw!r}.")
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            raise InvalidInput.for_field(name, "Give the instant's UTC offset.")
+        bounds.append(DateBound(prefix, value))
+    return bounds
+
+
+def instant_range(bounds: list[DateBound], *, param: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """[low, high) in UTC from prefixed bounds; a date is a whole UTC day."""
+    low: dt.datetime | None = None
+    high: dt.datetime | None = None
+
+    def day_start(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+
+    for bound in bounds:
+        if bound.is_date:
+            first = day_start(bound.value)
+            after = first + dt.timedelta(days=1)
+        else:
+            first = bound.value  # type: ignore[assignment]
+            after = first + dt.timedelta(microseconds=1)
+        lows = {"eq": first, "ge": first, "gt": after}
+        highs = {"eq": after, "lt": first, "le": after}
+        if bound.prefix in lows:
+            low = max(low, lows[bound.prefix]) if low else lows[bound.prefix]
+        if bound.prefix in highs:
+            high = min(high, highs[bound.prefix]) if high else highs[bound.prefix]
+    return low, high
+
+
+def count(params: QueryDict) -> int:
+    return count_value(params.get("_count"))
+
+
+def count_value(raw: str | None) -> int:
+    """A page size from `_count` (default 50), capped at 500."""
+    raw = str(DEFAULT_COUNT) if raw is None else raw
+    if not raw.isdigit():
+        raise InvalidInput.for_field("_count", f"Expected a whole number, got {raw!r}.")
+    return min(int(raw), MAX_COUNT)
+
+
+def offset(params: QueryDict) -> int:
+    raw = params.get("_offset", "0")
+    if not raw.isdigit():
+        raise InvalidInput.for_field("_offset", f"Expected a whole number, got {raw!r}.")
+    return int(raw)
+
+
+def searchset(
+    request: Request, resources: list[dict[str, Any]], *, total: int, page_size: int, start: int
+) -> dict[str, Any]:
+    """A searchset Bundle of one page, with self, next and previous links and absolute fullUrls."""
+    base = request.build_absolute_uri(request.path)
+    root = request.build_absolute_uri("/fhir/R4/")
+
+    def page(at: int) -> str:
+        query = [
+            (key, value)
+            for key, listed in request.query_params.lists()
+            if key not in {"_offset", "_count"}
+            for value in listed
+        ]
+        return f"{base}?{urlencode([*query, ('_count', page_size), ('_offset', at)])}"
+
+    links = [{"relation": "self", "url": page(start)}]
+    if start + page_size < total:
+        links.append({"relation": "next", "url": page(start + page_size)})
+    if start > 0:
+        links.append({"relation": "previous", "url": page(max(0, start - page_size))})
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": links,
+        "entry": [
+            {
+                "fullUrl": f"{root}{resource['resourceType']}/{resource['id']}",
+                "resource": resource,
+                "search": {"mode": "match"},
+            }
+            for resource in resources
+        ],
+    }
