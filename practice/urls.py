@@ -25,6 +25,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("webhooks/", include("notifications.webhook_urls")),
+    # The visit page a patient opens from a text's link: no login, the token is the key.
+    path("v/", include("notifications.visit_page.urls")),
     # Kept for the FHIR API to come: until then, a JSON 404 rather than an HTML page.
     re_path(r"^fhir(?:/|$)", api_not_found),
 ]
