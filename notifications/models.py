@@ -20,6 +20,8 @@ class MessageKind(models.TextChoices):
     FOLLOW_UP = "follow_up"
     WAITLIST_OFFER = "waitlist_offer"
     WAITLIST_GONE = "waitlist_gone"
+    # A closure (or an inactive clinic) strands the visit: pick a new time from the link.
+    STRANDED = "stranded"
 
 
 class MessageStatus(models.TextChoices):
