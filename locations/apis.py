@@ -57,16 +57,52 @@ from practice.idempotency import idempotent
 from practice.permissions import SchedulerReadsAdministratorWrites
 
 
+class _NotifyQuerySerializer(serializers.Serializer):
+    notify_patients = serializers.BooleanField(required=False, default=False)
+
+
+_NOTIFY_PARAMETER = OpenApiParameter(
+    "notify_patients",
+    bool,
+    description="Text the patient of each visit this change strands (deactivating, say) a link to pick a "
+    "new time; those without consent go to the worklist. The answer then lists `notices`.",
+)
+
+
+class _NotifiesStranded(ServiceViewSet):
+    """An update that may strand visits (deactivating a location or a surgeon) tells their
+    patients when asked with ?notify_patients=true."""
+
+    stranded_key: str
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = _NotifyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if not query.validated_data["notify_patients"]:
+            return super().update(request, *args, **kwargs)
+        scope = {self.stranded_key: self.get_object().pk}
+        with transaction.atomic():
+            before = {c.appointment.pk for c in visits.conflicts(**scope)}
+            response = super().update(request, *args, **kwargs)
+            stranded = [c.appointment.pk for c in visits.conflicts(**scope) if c.appointment.pk not in before]
+            notices = patient_notices.stranded_notify(appointment_ids=stranded, dry_run=False)
+            response.data = {**response.data, "notices": notices}
+        return response
+
+
 @extend_schema_view(
     destroy=destroy_refused_while_in_use("location"),
-    update=extend_schema(responses={200: LocationWithConflictsSerializer}),
-    partial_update=extend_schema(responses={200: LocationWithConflictsSerializer}),
+    update=extend_schema(responses={200: LocationWithConflictsSerializer}, parameters=[_NOTIFY_PARAMETER]),
+    partial_update=extend_schema(
+        responses={200: LocationWithConflictsSerializer}, parameters=[_NOTIFY_PARAMETER]
+    ),
 )
 @extend_schema(tags=["locations"])
-class LocationViewSet(ServiceViewSet):
+class LocationViewSet(_NotifiesStranded):
     serializer_class = LocationSerializer
     filterset_class = LocationFilter
     queryset = location_list()
+    stranded_key = "location_id"
 
     def response_data(self, instance: Location) -> Any:
         """A change (a new zone moves every local time) answers with the visits it left outside
@@ -89,14 +125,17 @@ class LocationViewSet(ServiceViewSet):
 
 @extend_schema_view(
     destroy=destroy_refused_while_in_use("surgeon"),
-    update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
-    partial_update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
+    update=extend_schema(responses={200: SurgeonWithConflictsSerializer}, parameters=[_NOTIFY_PARAMETER]),
+    partial_update=extend_schema(
+        responses={200: SurgeonWithConflictsSerializer}, parameters=[_NOTIFY_PARAMETER]
+    ),
 )
 @extend_schema(tags=["surgeons"])
-class SurgeonViewSet(ServiceViewSet):
+class SurgeonViewSet(_NotifiesStranded):
     serializer_class = SurgeonSerializer
     filterset_class = SurgeonFilter
     queryset = surgeon_list()
+    stranded_key = "surgeon_id"
 
     def response_data(self, instance: Surgeon) -> Any:
         """A change (deactivating) answers with the visits it left outside availability, as the

@@ -153,15 +153,38 @@ class HoursReplaceOutputSerializer(serializers.Serializer):
     conflicts = AppointmentConflictSerializer(many=True, help_text=_CONFLICTS_HELP)
 
 
+class PatientNoticeSerializer(serializers.Serializer):
+    """What a stranded visit's patient is told (answered by the app that texts patients)."""
+
+    appointment = serializers.IntegerField()
+    patient = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    local_start = serializers.CharField(help_text="The start on the location's wall clock, ISO 8601.")
+    channel = serializers.ChoiceField(
+        choices=["sms", "worklist"], help_text="sms: texted; worklist: a scheduler calls (no consent)."
+    )
+    text = serializers.CharField(
+        allow_null=True, help_text="The text (in a dry run its link is masked, at its true length)."
+    )
+    segments = serializers.IntegerField(help_text="GSM-7 segments of the text.")
+    why_not_texted = serializers.CharField(help_text="no_consent or opted_out; empty when texted.")
+
+
+_NOTICES_HELP = (
+    "Only with ?notify_patients=true: one per visit this change strands, and what its patient is told."
+)
+
+
 class LocationWithConflictsSerializer(LocationSerializer):
     conflicts = AppointmentConflictSerializer(
         many=True,
         read_only=True,
         help_text=_CONFLICTS_HELP + " A new zone moves every local time; deactivating makes all inactive.",
     )
+    notices = PatientNoticeSerializer(many=True, read_only=True, required=False, help_text=_NOTICES_HELP)
 
     class Meta(LocationSerializer.Meta):
-        fields = [*LocationSerializer.Meta.fields, "conflicts"]
+        fields = [*LocationSerializer.Meta.fields, "conflicts", "notices"]
 
 
 class SurgeonWithConflictsSerializer(SurgeonSerializer):
@@ -171,9 +194,10 @@ class SurgeonWithConflictsSerializer(SurgeonSerializer):
         help_text="Booked future visits of the surgeon now outside availability (deactivating makes "
         "them all inactive); nothing is cancelled. GET /api/v1/conflicts/ lists them all.",
     )
+    notices = PatientNoticeSerializer(many=True, read_only=True, required=False, help_text=_NOTICES_HELP)
 
     class Meta(SurgeonSerializer.Meta):
-        fields = [*SurgeonSerializer.Meta.fields, "conflicts"]
+        fields = [*SurgeonSerializer.Meta.fields, "conflicts", "notices"]
 
 
 class ClosureWithConflictsSerializer(ClosureSerializer):
@@ -200,23 +224,6 @@ class ClosureCreateSerializer(ClosureSerializer):
 
     class Meta(ClosureSerializer.Meta):
         fields = [*ClosureSerializer.Meta.fields, "notify_patients", "dry_run"]
-
-
-class PatientNoticeSerializer(serializers.Serializer):
-    """What a stranded visit's patient is told (answered by the app that texts patients)."""
-
-    appointment = serializers.IntegerField()
-    patient = serializers.IntegerField()
-    start = serializers.DateTimeField()
-    local_start = serializers.CharField(help_text="The start on the location's wall clock, ISO 8601.")
-    channel = serializers.ChoiceField(
-        choices=["sms", "worklist"], help_text="sms: texted; worklist: a scheduler calls (no consent)."
-    )
-    text = serializers.CharField(
-        allow_null=True, help_text="The text (in a dry run its link is masked, at its true length)."
-    )
-    segments = serializers.IntegerField(help_text="GSM-7 segments of the text.")
-    why_not_texted = serializers.CharField(help_text="no_consent or opted_out; empty when texted.")
 
 
 class ClosureWithNoticesSerializer(ClosureWithConflictsSerializer):

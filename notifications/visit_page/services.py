@@ -84,9 +84,10 @@ def _window_end(*, visit: Appointment) -> dt.datetime:
 
 
 def visit_times_offered(*, visit: Appointment, now: dt.datetime) -> list[Slot]:
-    """Free times the patient may move to: with the same surgeon (or, if the practice allows,
-    any surgeon at the same location), at the same location, inside the visit's window; a few a
-    day over the first days that have any, so the patient sees a choice of days."""
+    """Free times the patient may move to: with the same surgeon (or, if the practice allows or
+    the surgeon was deactivated, any surgeon at the same location), at the same location, inside
+    the visit's window; a few a day over the first days that have any, so the patient sees a
+    choice of days."""
     horizon = _window_end(visit=visit)
     if horizon <= now:
         return []
@@ -95,7 +96,10 @@ def visit_times_offered(*, visit: Appointment, now: dt.datetime) -> list[Slot]:
         tier=visit.tier,
         start=now,
         end=horizon,
-        surgeon_ids=None if settings.SELF_SERVICE_ANY_SURGEON else [visit.surgeon_id],
+        # A surgeon no longer working here (deactivated) leaves any surgeon at the location.
+        surgeon_ids=None
+        if settings.SELF_SERVICE_ANY_SURGEON or not visit.surgeon.is_active
+        else [visit.surgeon_id],
         location_ids=[visit.location_id],
         now=now,
         exclude_appointment_id=visit.pk,

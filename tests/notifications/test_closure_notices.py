@@ -13,11 +13,12 @@ from rest_framework.test import APIClient
 
 from booking.models import Appointment, AppointmentStatus
 from booking.services import appointment_reschedule
-from locations.models import Closure
+from locations.models import Closure, Surgeon
 from notifications.models import Message, MessageKind, WorklistItem, WorklistKind
 from notifications.stranded import stranded_unanswered_scan
 from notifications.transports import SentSms
-from tests.factories import PatientFactory
+from notifications.visit_page.services import visit_times_offered
+from tests.factories import BlockFactory, PatientFactory
 from tests.notifications.conftest import MONDAY_MORNING, book, clinic
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +151,48 @@ def test_a_patient_who_moved_the_visit_does_not_reach_the_worklist(
     appointment_reschedule(appointment=texted, start=VISIT + dt.timedelta(days=1))
     assert Appointment.objects.get(pk=texted.pk).status == AppointmentStatus.CANCELLED
     assert stranded_unanswered_scan(now=MONDAY_MORNING + dt.timedelta(hours=25)) == 0
+
+
+def test_deactivating_a_surgeon_with_notify_patients_texts_the_stranded_patients(
+    admin_client_api: APIClient,
+    stranded: tuple[Appointment, Appointment],
+    outbox: list[SentSms],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    texted, silent = stranded
+    outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_api.patch(
+            f"/api/v1/surgeons/{texted.surgeon_id}/?notify_patients=true", {"is_active": False}, format="json"
+        )
+    assert response.status_code == 200, response.json()
+    channels = {notice["appointment"]: notice["channel"] for notice in response.json()["notices"]}
+    assert channels == {texted.pk: "sms", silent.pk: "worklist"}
+    assert [sms.to for sms in outbox] == [str(texted.patient.phone)]
+
+
+def test_deactivating_a_location_without_notify_patients_texts_nobody(
+    admin_client_api: APIClient, stranded: tuple[Appointment, Appointment], outbox: list[SentSms]
+) -> None:
+    texted, _ = stranded
+    outbox.clear()
+    response = admin_client_api.patch(
+        f"/api/v1/locations/{texted.location_id}/", {"is_active": False}, format="json"
+    )
+    assert response.status_code == 200
+    assert "notices" not in response.json()
+    assert not Message.objects.filter(kind=MessageKind.STRANDED).exists()
+
+
+def test_the_stranded_patient_of_a_deactivated_surgeon_is_offered_the_locations_other_surgeons(
+    stranded: tuple[Appointment, Appointment],
+) -> None:
+    texted, _ = stranded
+    other = BlockFactory(location=texted.location, weekday=0, start=dt.time(8), end=dt.time(17)).surgeon
+    Surgeon.objects.filter(pk=texted.surgeon_id).update(is_active=False)
+    visit = Appointment.objects.select_related("surgeon", "location", "appointment_type", "tier").get(
+        pk=texted.pk
+    )
+    offered = visit_times_offered(visit=visit, now=MONDAY_MORNING)
+    assert offered
+    assert {slot.surgeon_id for slot in offered} == {other.pk}

@@ -269,3 +269,16 @@ def test_a_spanish_speaking_patient_gets_the_page_in_spanish(client: Client) -> 
     assert 'lang="es"' in page
     assert "Escriba su fecha de nacimiento" in page
     assert "marzo" in page
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_the_request_log_names_the_visit_page_without_its_token(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    visit = _booked()
+    token = visit_link_token(appointment=visit)
+    with caplog.at_level("INFO", logger="practice.request"):
+        client.get(f"/v/{token}/times")
+    (record,) = [r for r in caplog.records if r.name == "practice.request"]
+    assert record.path == "/v/<token>/times"
+    assert token not in caplog.text
