@@ -14,7 +14,7 @@ from booking.models import Appointment
 from booking.selectors import slots_free, tier_window_end
 from booking.services import SlotUnavailable, appointment_cancel, appointment_confirm, appointment_reschedule
 from locations.models import Surgeon
-from notifications.models import VisitPageAccess, VisitPageAction
+from notifications.models import Message, MessageKind, VisitPageAccess, VisitPageAction
 
 # Guessing: a visit's page takes five wrong birth dates an hour; one address twenty refusals of
 # any kind (wrong dates, wrong links) an hour. Then the page says to call.
@@ -62,6 +62,12 @@ def access_throttled(*, ip: str | None, now: dt.datetime, visit: Appointment | N
         if ip and address == ip:
             ip_refusals += 1
     return visit_refusals >= BIRTH_DATE_TRIES_PER_VISIT or ip_refusals >= REFUSALS_PER_ADDRESS
+
+
+def visit_is_stranded(*, visit: Appointment) -> bool:
+    """Whether the patient was texted that the visit can't go ahead (a closure, a deactivation):
+    it can be moved or cancelled, not confirmed."""
+    return Message.objects.filter(appointment_id=visit.pk, kind=MessageKind.STRANDED).exists()
 
 
 def birth_date_matches(*, visit: Appointment, date_of_birth: dt.date) -> bool:

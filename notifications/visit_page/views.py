@@ -127,13 +127,18 @@ def visit_page(request: HttpRequest, visit: Appointment, token: str) -> HttpResp
     return _page(
         request,
         "visit.html",
-        {**_visit_context(visit), "token": token, "confirmed": visit.status == "confirmed"},
+        {
+            **_visit_context(visit),
+            "token": token,
+            "confirmed": visit.status == "confirmed",
+            "stranded": services.visit_is_stranded(visit=visit),
+        },
     )
 
 
 @_guarded
 def visit_confirm(request: HttpRequest, visit: Appointment, token: str) -> HttpResponse:
-    if request.method == "POST":
+    if request.method == "POST" and not services.visit_is_stranded(visit=visit):
         try:
             services.visit_confirm(visit=visit, ip=_ip(request), now=timezone.now())
         except DomainError:

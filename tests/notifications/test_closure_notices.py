@@ -17,6 +17,7 @@ from locations.models import Closure, Surgeon
 from notifications.models import Message, MessageKind, WorklistItem, WorklistKind
 from notifications.stranded import stranded_unanswered_scan
 from notifications.transports import SentSms
+from notifications.visit_links import visit_link_token
 from notifications.visit_page.services import visit_times_offered
 from tests.factories import BlockFactory, PatientFactory
 from tests.notifications.conftest import MONDAY_MORNING, book, clinic
@@ -196,3 +197,18 @@ def test_the_stranded_patient_of_a_deactivated_surgeon_is_offered_the_locations_
     offered = visit_times_offered(visit=visit, now=MONDAY_MORNING)
     assert offered
     assert {slot.surgeon_id for slot in offered} == {other.pk}
+
+
+def test_the_page_of_a_stranded_visit_offers_a_new_time_but_no_confirm(
+    admin_client_api: APIClient, stranded: tuple[Appointment, Appointment], client: Any
+) -> None:
+    texted, _ = stranded
+    _close(admin_client_api, texted, notify_patients=True)
+    path = f"/v/{visit_link_token(appointment=texted)}"
+    client.post(path, {"day": "17", "month": "5", "year": "1970"})
+    page = client.get(path).content.decode()
+    assert "no puede realizarse" in page
+    assert "Confirmar" not in page
+    assert "Elegir otra hora" in page
+    client.post(f"{path}/confirm")
+    assert Appointment.objects.get(pk=texted.pk).status == AppointmentStatus.BOOKED

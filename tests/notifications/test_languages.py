@@ -4,10 +4,13 @@ or ENGLISH; every text, HELP answer and reply follows it, and STOP works whateve
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
+from babel.messages.pofile import read_po
 from rest_framework.test import APIClient
 
 from booking.models import Appointment, AppointmentStatus, Patient
@@ -114,3 +117,18 @@ def test_a_patient_created_with_a_language_keeps_it(scheduler_client: APIClient)
     )
     assert response.status_code == 201, response.json()
     assert Patient.objects.get(pk=response.json()["id"]).language == "es"
+
+
+def test_the_spanish_catalog_translates_every_string_with_the_same_placeholders() -> None:
+    path = Path(__file__).resolve().parents[2] / "notifications/locale/es/LC_MESSAGES/django.po"
+    with path.open("rb") as source:
+        catalog = read_po(source, locale="es")
+    placeholders = re.compile(r"%\(\w+\)s")
+    for message in catalog:
+        if not message.id:
+            continue
+        assert message.string, message.id
+        assert "fuzzy" not in message.flags, message.id
+        assert sorted(placeholders.findall(message.id)) == sorted(placeholders.findall(message.string)), (
+            message.id
+        )
