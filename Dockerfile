@@ -11,6 +11,7 @@ RUN pip install -r requirements/base.txt -c requirements/constraints.txt
 COPY . .
 # collectstatic needs settings, not secrets: a throwaway key for this one command.
 RUN SECRET_KEY=collectstatic-only SMS_BACKEND=console python manage.py collectstatic --noinput \
+    && python -m practice.catalogs \
     && useradd --system --uid 10001 --home-dir /app practice \
     && mkdir -p /app/var && chown -R practice /app/var
 USER practice

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | sha256sum | cut -c1-12)
 
-.PHONY: run demo test test-sqlite lint typecheck packages services browser bench install clean
+.PHONY: run demo test test-sqlite lint typecheck packages services browser bench install clean messages
 
 install: $(STAMP)
 
@@ -24,7 +24,7 @@ DEMO ?= $(if $(filter-out sqlite:%,$(DATABASE_URL)),0,1)
 
 run: export DEBUG ?= true
 run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
-run: $(STAMP)
+run: $(STAMP) messages
 	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
 	@case "$(DEMO)" in \
@@ -42,7 +42,7 @@ run: $(STAMP)
 
 # The demo practice (logins, locations, surgeons, patients with visits) into an empty database, on
 # any DATABASE_URL; it refuses, changing nothing, a database that holds any data.
-demo: $(STAMP)
+demo: $(STAMP) messages
 	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo --refuse-if-not-empty
@@ -67,7 +67,7 @@ $(TWILIO_SPEC): | packages
 	mv .tools/twilio-oai/tmp/package/twilio-oai/spec/json/twilio_api_v2010.json $@
 	rm -rf .tools/twilio-oai/tmp
 
-test: packages $(STAMP) $(PRISM) $(TWILIO_SPEC) services browser lint typecheck
+test: packages $(STAMP) messages $(PRISM) $(TWILIO_SPEC) services browser lint typecheck
 	@if docker compose version >/dev/null 2>&1; then \
 		echo "docker compose config -q"; SECRET_KEY=x POSTGRES_PASSWORD=x SMS_BACKEND=twilio docker compose config -q; \
 	else echo "no docker compose client here: docker-compose.yml is checked by the test suite only"; fi
@@ -78,10 +78,15 @@ test: packages $(STAMP) $(PRISM) $(TWILIO_SPEC) services browser lint typecheck
 # but those marked postgresql, and the two files whose processes never use the suite's database
 # (`make run` itself, the Celery wiring), which the first run covers. Redis, Prism and Twilio's
 # description are needed.
-test-sqlite: $(STAMP) $(PRISM) $(TWILIO_SPEC) services browser
+test-sqlite: $(STAMP) messages $(PRISM) $(TWILIO_SPEC) services browser
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 		DATABASE_URL="sqlite:///$$tmp/db.sqlite3" $(BIN)/pytest -m "not postgresql" \
 		--deselect tests/test_make_run.py --deselect tests/workers/test_celery_wiring.py
+
+# The translations (<app>/locale/*/LC_MESSAGES/django.po) compiled to .mo with Babel: pure Python,
+# no GNU gettext needed.
+messages: $(STAMP)
+	$(BIN)/python -m practice.catalogs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -29,6 +29,8 @@ class Patient(models.Model):
     preferred_location = models.ForeignKey(
         Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # BCP 47: the texts and the visit page are in this language (settings.LANGUAGES).
+    language = models.CharField(max_length=16, choices=settings.LANGUAGES, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

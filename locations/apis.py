@@ -5,15 +5,16 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from locations import visits
+from locations import patient_notices, visits
 from locations.models import Block, Closure, Location, Surgeon, TimeOff
 from locations.selectors import (
     BlockFilter,
@@ -32,8 +33,9 @@ from locations.serializers import (
     AppointmentConflictSerializer,
     BlockSerializer,
     BlockWithConflictsSerializer,
+    ClosureCreateSerializer,
     ClosureSerializer,
-    ClosureWithConflictsSerializer,
+    ClosureWithNoticesSerializer,
     ConflictsSerializer,
     HoursIntervalSerializer,
     HoursReplaceOutputSerializer,
@@ -50,20 +52,57 @@ from locations.services.hours import Interval, location_hours_replace
 from locations.services.locations import location_create, location_delete, location_update
 from locations.services.surgeons import surgeon_create, surgeon_delete, surgeon_update
 from locations.services.time_off import time_off_create, time_off_delete
-from practice.apis import ServiceViewSet, destroy_refused_while_in_use
+from practice.apis import IDEMPOTENCY_KEY_PARAMETER, ServiceViewSet, destroy_refused_while_in_use
+from practice.idempotency import idempotent
 from practice.permissions import SchedulerReadsAdministratorWrites
+
+
+class _NotifyQuerySerializer(serializers.Serializer):
+    notify_patients = serializers.BooleanField(required=False, default=False)
+
+
+_NOTIFY_PARAMETER = OpenApiParameter(
+    "notify_patients",
+    bool,
+    description="Text the patient of each visit this change strands (deactivating, say) a link to pick a "
+    "new time; those without consent go to the worklist. The answer then lists `notices`.",
+)
+
+
+class _NotifiesStranded(ServiceViewSet):
+    """An update that may strand visits (deactivating a location or a surgeon) tells their
+    patients when asked with ?notify_patients=true."""
+
+    stranded_key: str
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = _NotifyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if not query.validated_data["notify_patients"]:
+            return super().update(request, *args, **kwargs)
+        scope = {self.stranded_key: self.get_object().pk}
+        with transaction.atomic():
+            before = {c.appointment.pk for c in visits.conflicts(**scope)}
+            response = super().update(request, *args, **kwargs)
+            stranded = [c.appointment.pk for c in visits.conflicts(**scope) if c.appointment.pk not in before]
+            notices = patient_notices.stranded_notify(appointment_ids=stranded, dry_run=False)
+            response.data = {**response.data, "notices": notices}
+        return response
 
 
 @extend_schema_view(
     destroy=destroy_refused_while_in_use("location"),
-    update=extend_schema(responses={200: LocationWithConflictsSerializer}),
-    partial_update=extend_schema(responses={200: LocationWithConflictsSerializer}),
+    update=extend_schema(responses={200: LocationWithConflictsSerializer}, parameters=[_NOTIFY_PARAMETER]),
+    partial_update=extend_schema(
+        responses={200: LocationWithConflictsSerializer}, parameters=[_NOTIFY_PARAMETER]
+    ),
 )
 @extend_schema(tags=["locations"])
-class LocationViewSet(ServiceViewSet):
+class LocationViewSet(_NotifiesStranded):
     serializer_class = LocationSerializer
     filterset_class = LocationFilter
     queryset = location_list()
+    stranded_key = "location_id"
 
     def response_data(self, instance: Location) -> Any:
         """A change (a new zone moves every local time) answers with the visits it left outside
@@ -86,14 +125,17 @@ class LocationViewSet(ServiceViewSet):
 
 @extend_schema_view(
     destroy=destroy_refused_while_in_use("surgeon"),
-    update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
-    partial_update=extend_schema(responses={200: SurgeonWithConflictsSerializer}),
+    update=extend_schema(responses={200: SurgeonWithConflictsSerializer}, parameters=[_NOTIFY_PARAMETER]),
+    partial_update=extend_schema(
+        responses={200: SurgeonWithConflictsSerializer}, parameters=[_NOTIFY_PARAMETER]
+    ),
 )
 @extend_schema(tags=["surgeons"])
-class SurgeonViewSet(ServiceViewSet):
+class SurgeonViewSet(_NotifiesStranded):
     serializer_class = SurgeonSerializer
     filterset_class = SurgeonFilter
     queryset = surgeon_list()
+    stranded_key = "surgeon_id"
 
     def response_data(self, instance: Surgeon) -> Any:
         """A change (deactivating) answers with the visits it left outside availability, as the
@@ -174,7 +216,10 @@ class _UnderParent(ServiceViewSet):
         return self.children()
 
 
-@extend_schema_view(create=extend_schema(responses={201: ClosureWithConflictsSerializer}))
+class _DryRunQuerySerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
 @extend_schema(tags=["locations"])
 class ClosureViewSet(_UnderParent):
     serializer_class = ClosureSerializer
@@ -184,6 +229,49 @@ class ClosureViewSet(_UnderParent):
 
     def children(self) -> QuerySet[Closure]:
         return closure_list(location_id=self.parent.pk)
+
+    @extend_schema(
+        request=ClosureCreateSerializer,
+        responses={201: ClosureWithNoticesSerializer, 200: ClosureWithNoticesSerializer},
+        parameters=[
+            IDEMPOTENCY_KEY_PARAMETER,
+            OpenApiParameter(
+                "dry_run", bool, description="As the body's dry_run: 200, nothing saved or sent."
+            ),
+        ],
+        description="Adds a closure and answers the booked visits it leaves outside availability. "
+        "With notify_patients, each stranded visit's patient is texted a link to pick a new time. "
+        "With dry_run, answers 200 with what would happen (the visits and their texts) and saves "
+        "and sends nothing.",
+    )
+    @idempotent
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = ClosureCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        query = _DryRunQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        notify, dry_run = data.pop("notify_patients"), data.pop("dry_run") or query.validated_data["dry_run"]
+        with transaction.atomic():
+            before = {c.appointment.pk for c in visits.conflicts(location_id=self.parent.pk)}
+            closure = closure_create(location=self.parent, **data)
+            conflicts = visits.conflicts(location_id=self.parent.pk)
+            stranded = [c.appointment.pk for c in conflicts if c.appointment.pk not in before]
+            notices = (
+                patient_notices.stranded_notify(appointment_ids=stranded, dry_run=dry_run)
+                if notify or dry_run
+                else []
+            )
+            body = {
+                **ClosureSerializer(closure).data,
+                "conflicts": AppointmentConflictSerializer(conflicts, many=True).data,
+                "notices": notices,
+                "dry_run": dry_run,
+            }
+            if dry_run:
+                transaction.set_rollback(True)  # the closure was only a what-if
+                return Response({**body, "id": None}, status=status.HTTP_200_OK)
+        return Response(body, status=status.HTTP_201_CREATED)
 
     def service_create(self, data: dict[str, Any]) -> Closure:
         return closure_create(location=self.parent, **data)

@@ -153,15 +153,38 @@ class HoursReplaceOutputSerializer(serializers.Serializer):
     conflicts = AppointmentConflictSerializer(many=True, help_text=_CONFLICTS_HELP)
 
 
+class PatientNoticeSerializer(serializers.Serializer):
+    """What a stranded visit's patient is told (answered by the app that texts patients)."""
+
+    appointment = serializers.IntegerField()
+    patient = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    local_start = serializers.CharField(help_text="The start on the location's wall clock, ISO 8601.")
+    channel = serializers.ChoiceField(
+        choices=["sms", "worklist"], help_text="sms: texted; worklist: a scheduler calls (no consent)."
+    )
+    text = serializers.CharField(
+        allow_null=True, help_text="The text (in a dry run its link is masked, at its true length)."
+    )
+    segments = serializers.IntegerField(help_text="GSM-7 segments of the text.")
+    why_not_texted = serializers.CharField(help_text="no_consent or opted_out; empty when texted.")
+
+
+_NOTICES_HELP = (
+    "Only with ?notify_patients=true: one per visit this change strands, and what its patient is told."
+)
+
+
 class LocationWithConflictsSerializer(LocationSerializer):
     conflicts = AppointmentConflictSerializer(
         many=True,
         read_only=True,
         help_text=_CONFLICTS_HELP + " A new zone moves every local time; deactivating makes all inactive.",
     )
+    notices = PatientNoticeSerializer(many=True, read_only=True, required=False, help_text=_NOTICES_HELP)
 
     class Meta(LocationSerializer.Meta):
-        fields = [*LocationSerializer.Meta.fields, "conflicts"]
+        fields = [*LocationSerializer.Meta.fields, "conflicts", "notices"]
 
 
 class SurgeonWithConflictsSerializer(SurgeonSerializer):
@@ -171,9 +194,10 @@ class SurgeonWithConflictsSerializer(SurgeonSerializer):
         help_text="Booked future visits of the surgeon now outside availability (deactivating makes "
         "them all inactive); nothing is cancelled. GET /api/v1/conflicts/ lists them all.",
     )
+    notices = PatientNoticeSerializer(many=True, read_only=True, required=False, help_text=_NOTICES_HELP)
 
     class Meta(SurgeonSerializer.Meta):
-        fields = [*SurgeonSerializer.Meta.fields, "conflicts"]
+        fields = [*SurgeonSerializer.Meta.fields, "conflicts", "notices"]
 
 
 class ClosureWithConflictsSerializer(ClosureSerializer):
@@ -181,6 +205,39 @@ class ClosureWithConflictsSerializer(ClosureSerializer):
 
     class Meta(ClosureSerializer.Meta):
         fields = [*ClosureSerializer.Meta.fields, "conflicts"]
+
+
+class ClosureCreateSerializer(ClosureSerializer):
+    notify_patients = serializers.BooleanField(
+        default=False,
+        write_only=True,
+        help_text="Text each patient whose visit the closure strands (one text with a link to pick a new "
+        "time); those without consent to texts go to the worklist, as do those who have not moved "
+        "their visit a day later.",
+    )
+    dry_run = serializers.BooleanField(
+        default=False,
+        write_only=True,
+        help_text="Answer the stranded visits and the texts they would get; save and send nothing "
+        "(also as the query parameter ?dry_run=true).",
+    )
+
+    class Meta(ClosureSerializer.Meta):
+        fields = [*ClosureSerializer.Meta.fields, "notify_patients", "dry_run"]
+
+
+class ClosureWithNoticesSerializer(ClosureWithConflictsSerializer):
+    notices = PatientNoticeSerializer(
+        many=True,
+        read_only=True,
+        help_text="With notify_patients or dry_run: one per visit this closure strands.",
+    )
+    dry_run = serializers.BooleanField(
+        read_only=True, help_text="True: nothing was saved or sent (id is null)."
+    )
+
+    class Meta(ClosureWithConflictsSerializer.Meta):
+        fields = [*ClosureWithConflictsSerializer.Meta.fields, "notices", "dry_run"]
 
 
 class BlockWithConflictsSerializer(BlockSerializer):

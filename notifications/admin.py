@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from notifications.models import InboundMessage, Message, WorklistItem
+from notifications.models import InboundMessage, Message, VisitPageAccess, WorklistItem
 from notifications.worklist import worklist_item_resolve
 
 
@@ -41,6 +41,16 @@ class InboundMessageAdmin(ReadOnlyAdmin):
     list_filter = ["intent"]
     search_fields = ["provider_sid", "from_number", "patient__last_name"]
     list_select_related = ["patient"]
+
+
+@admin.register(VisitPageAccess)
+class VisitPageAccessAdmin(ReadOnlyAdmin):
+    """What was done on visit pages opened from texts' links (the patients' side of the audit)."""
+
+    list_display = ["id", "at", "action", "appointment", "patient", "ip"]
+    list_filter = ["action"]
+    search_fields = ["ip", "patient__last_name"]
+    list_select_related = ["appointment", "patient"]
 
 
 @admin.register(WorklistItem)

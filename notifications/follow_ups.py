@@ -55,7 +55,7 @@ def follow_ups_scan() -> list[int]:
                     follow_up=window,
                     kind=MessageKind.FOLLOW_UP,
                     dedupe_key=f"follow_up:{window.pk}:{window.reminders_sent + 1}",
-                    body=content.follow_up_due(),
+                    body=content.follow_up_due(language=patient.language),
                     due_at=now,
                     zone=zone,
                 )

@@ -1,5 +1,6 @@
 """Replies: a patient texts the practice; YES books an offered slot or confirms the next visit,
-STOP and START change consent, anything else goes to a scheduler's worklist."""
+STOP and START change consent, ESPAÑOL and ENGLISH the language of the texts, anything else goes
+to a scheduler's worklist. Answers are in the patient's language; STOP works in any."""
 
 from __future__ import annotations
 
@@ -22,7 +23,16 @@ from notifications.worklist import worklist_reply_add
 # Twilio's opt-out words (and ours: START, HELP) after trimming and upper-casing.
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES START"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
+HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
+YES_WORDS = frozenset({"YES", "Y", "SI", "SÍ"})
+LANGUAGE_WORDS = {
+    "ESPAÑOL": "es",
+    "ESPANOL": "es",
+    "SPANISH": "es",
+    "ENGLISH": "en",
+    "INGLES": "en",
+    "INGLÉS": "en",
+}
 
 
 def reply_intent(body: str) -> str:
@@ -33,8 +43,10 @@ def reply_intent(body: str) -> str:
         return ReplyIntent.START
     if word in HELP_WORDS:
         return ReplyIntent.HELP
-    if word in {"YES", "Y"}:
+    if word in YES_WORDS:
         return ReplyIntent.YES
+    if word in LANGUAGE_WORDS:
+        return ReplyIntent.LANGUAGE
     if word == "C":
         return ReplyIntent.CONFIRM
     if word == "R":
@@ -64,7 +76,7 @@ def inbound_receive(*, provider_sid: str, from_number: str, body: str) -> str:
         )
         if not created:
             return inbound.outcome if inbound.intent == ReplyIntent.HELP else ""
-        reply, outcome = _act_on_reply(inbound=inbound, patient=patient, intent=intent)
+        reply, outcome = _act_on_reply(inbound=inbound, patient=patient, intent=intent, body=body)
         inbound.outcome = outcome[:200]
         inbound.save(update_fields=["outcome"])
     return reply
@@ -74,9 +86,21 @@ def _needs_a_human(inbound: InboundMessage, patient: Patient | None, kind: str, 
     worklist_reply_add(inbound=inbound, patient=patient, kind=kind, summary=summary)
 
 
-def _act_on_reply(*, inbound: InboundMessage, patient: Patient | None, intent: str) -> tuple[str, str]:
+def _language_set(*, patient: Patient, body: str) -> str:
+    language = LANGUAGE_WORDS[" ".join(body.split()).upper().strip(".!")]
+    if patient.language != language:
+        patient.language = language
+        patient._change_reason = f"Replied {body.strip()[:20]} by SMS"  # type: ignore[attr-defined]
+        patient.save(update_fields=["language"])
+    return language
+
+
+def _act_on_reply(
+    *, inbound: InboundMessage, patient: Patient | None, intent: str, body: str = ""
+) -> tuple[str, str]:
+    language = patient.language if patient is not None else content.DEFAULT_LANGUAGE
     if intent == ReplyIntent.HELP:
-        help_text = content.help_reply()
+        help_text = content.help_reply(language=language)
         return help_text, help_text
     if patient is None:
         _needs_a_human(inbound, None, WorklistKind.REPLY, "A text from a number no patient has.")
@@ -87,26 +111,31 @@ def _act_on_reply(*, inbound: InboundMessage, patient: Patient | None, intent: s
     if intent == ReplyIntent.START:
         patient_opt_in(patient=patient)
         return "", "opted in"
+    if intent == ReplyIntent.LANGUAGE:
+        language = _language_set(patient=patient, body=body)
+        return content.language_reply(language=language), f"language {language}"
     if intent == ReplyIntent.YES:
         offer = waitlist_offer_open(patient=patient)
         if offer is not None:
             booked = waitlist_offer_accept(offer=offer)
             if booked is None:
-                return content.waitlist_gone_reply(), "waitlist offer gone"
+                return content.waitlist_gone_reply(language=language), "waitlist offer gone"
             return "", f"waitlist offer accepted: appointment {booked.pk}"
     if intent in {ReplyIntent.YES, ReplyIntent.CONFIRM}:
         confirmed = _confirm_next_visit(patient=patient)
         if confirmed is None and intent == ReplyIntent.YES and waitlist_offer_recently_gone(patient=patient):
-            return content.waitlist_gone_reply(), "waitlist offer already gone"
+            return content.waitlist_gone_reply(language=language), "waitlist offer already gone"
         if confirmed is None:
             _needs_a_human(
                 inbound, patient, WorklistKind.REPLY, "Replied to confirm, but has no upcoming visit."
             )
             return "", "no upcoming visit to confirm"
-        return content.confirmed_reply(appointment=confirmed), f"confirmed appointment {confirmed.pk}"
+        return content.confirmed_reply(
+            appointment=confirmed, language=language
+        ), f"confirmed appointment {confirmed.pk}"
     if intent == ReplyIntent.RESCHEDULE:
         _needs_a_human(inbound, patient, WorklistKind.CALL_BACK, "Asks for a call back to reschedule.")
-        return content.call_back_reply(), "call back requested"
+        return content.call_back_reply(language=language), "call back requested"
     _needs_a_human(inbound, patient, WorklistKind.REPLY, "Replied with a text that needs a person.")
     return "", "to the worklist"
 

@@ -20,6 +20,8 @@ class MessageKind(models.TextChoices):
     FOLLOW_UP = "follow_up"
     WAITLIST_OFFER = "waitlist_offer"
     WAITLIST_GONE = "waitlist_gone"
+    # A closure (or an inactive clinic) strands the visit: pick a new time from the link.
+    STRANDED = "stranded"
 
 
 class MessageStatus(models.TextChoices):
@@ -95,6 +97,7 @@ class ReplyIntent(models.TextChoices):
     STOP = "stop"
     START = "start"
     HELP = "help"
+    LANGUAGE = "language"  # ESPAÑOL or ENGLISH: texts in that language from now on
     OTHER = "other"
 
 
@@ -122,6 +125,9 @@ class WorklistKind(models.TextChoices):
     CALL_BACK = "call_back"
     REPLY = "reply"
     FAILED_MESSAGE = "failed_message"
+    # A clinic closed on a visit's day: the patient has no consent to texts, or did not pick a
+    # new time from the link within a day.
+    CLOSURE = "closure"
 
 
 class WorklistItem(models.Model):
@@ -147,3 +153,42 @@ class WorklistItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.summary}"
+
+
+class VisitPageAction(models.TextChoices):
+    OPENED = "opened"
+    BAD_LINK = "bad_link"
+    BIRTH_DATE_REFUSED = "birth_date_refused"
+    BIRTH_DATE_ACCEPTED = "birth_date_accepted"
+    TIMES_SHOWN = "times_shown"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+    THROTTLED = "throttled"
+
+
+class VisitPageAccess(models.Model):
+    """What someone holding a visit's link did on its page, append-only: the patient-side audit
+    trail (the practice's `AuditEntry` names a staff user), and the count that throttles guessing."""
+
+    action = models.CharField(max_length=20, choices=VisitPageAction.choices)
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="page_accesses"
+    )
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="page_accesses"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "visit page accesses"
+        indexes = [
+            models.Index(fields=["appointment", "action", "at"], name="visit_page_by_visit"),
+            models.Index(fields=["ip", "action", "at"], name="visit_page_by_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} on appointment {self.appointment_id}"

@@ -20,6 +20,7 @@ from booking.models import Appointment, VisitEvent, VisitEventKind, WaitlistOffe
 from notifications import content
 from notifications.models import Message, MessageKind, SuppressedReason
 from notifications.outbox import messages_write, outbox_row, pending_suppress, quiet_hours_release
+from notifications.visit_links import visit_link_url
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +39,18 @@ def _visit_texts(*, visit: Appointment, kind: str, now: dt.datetime) -> list[_Te
     """The notice of `kind` (confirmation or moved) now, and the reminders before the visit."""
     zone = visit.location.timezone
     stamp = int(visit.start.timestamp())
+    link, language = visit_link_url(appointment=visit), visit.patient.language
     texts = [
         _Text(
             kind=kind,
             dedupe_key=f"appointment:{visit.pk}:{kind}:{stamp}",
-            body=content.visit_notice(kind=kind, appointment=visit),
+            body=content.visit_notice(kind=kind, appointment=visit, link=link, language=language),
             due_at=quiet_hours_release(at=now, zone=zone),
         )
     ]
-    reminder = content.visit_notice(kind=MessageKind.REMINDER, appointment=visit)
+    reminder = content.visit_notice(
+        kind=MessageKind.REMINDER, appointment=visit, link=link, language=language
+    )
     for hours in settings.SMS_REMINDER_OFFSETS_HOURS:
         due = visit.start - dt.timedelta(hours=hours)
         released = quiet_hours_release(at=due, zone=zone)
@@ -107,7 +111,9 @@ def visit_cancelled(*, appointment: Appointment) -> list[int]:
         appointment=visit,
         kind=MessageKind.CANCELLED,
         dedupe_key=f"appointment:{visit.pk}:cancelled",
-        body=content.visit_notice(kind=MessageKind.CANCELLED, appointment=visit),
+        body=content.visit_notice(
+            kind=MessageKind.CANCELLED, appointment=visit, language=visit.patient.language
+        ),
         due_at=now,
         zone=visit.location.timezone,
     )
@@ -126,9 +132,9 @@ def _offers_text(*, offer_ids: list[int], kind: str, now: dt.datetime) -> list[i
             kind=kind,
             dedupe_key=f"offer:{offer.pk}:{suffix}",
             body=(
-                content.waitlist_offer(appointment=offer.freed)
+                content.waitlist_offer(appointment=offer.freed, language=offer.entry.patient.language)
                 if kind == MessageKind.WAITLIST_OFFER
-                else content.waitlist_gone(appointment=offer.freed)
+                else content.waitlist_gone(appointment=offer.freed, language=offer.entry.patient.language)
             ),
             due_at=now,
             zone=offer.freed.location.timezone,

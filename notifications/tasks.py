@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from celery import Task
+from django.db import transaction
 
-from notifications import follow_ups, reactions, sending
+from notifications import follow_ups, reactions, sending, stranded
 from notifications.relay import Relay
 
 # The project's app, not shared_task: a web process that never imported workers.celery would
@@ -65,6 +67,20 @@ def scan_follow_ups() -> int:
     due = follow_ups.follow_ups_scan()
     messages_enqueue(due)
     return len(due)
+
+
+@app.task(name="notifications.tasks.scan_stranded_unanswered", ignore_result=True)
+def scan_stranded_unanswered() -> int:
+    return stranded.stranded_unanswered_scan()
+
+
+def stranded_notify(*, appointment_ids: Sequence[int], dry_run: bool) -> list[Mapping[str, Any]]:
+    """`locations.patient_notices`' answer (registered in apps.py): the notices, and the due
+    texts sent once the closure commits."""
+    notices, due = stranded.visits_stranded_notify(appointment_ids=appointment_ids, dry_run=dry_run)
+    if due:
+        transaction.on_commit(lambda: messages_enqueue(due))
+    return notices
 
 
 def _publish(task: Task[Any, Any], ids: list[int], *, countdown: float | None = None) -> None:

@@ -138,6 +138,9 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en-us"
+# The languages texts and the visit page speak (Patient.language); catalogs in each app's locale/,
+# compiled by `make` (scripts/compile_messages.py).
+LANGUAGES = [("en", "English"), ("es", "Español")]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -349,6 +352,9 @@ if not TWILIO_AUTH_TOKEN and DEBUG and SMS_BACKEND == "console":
 # Webhook signatures are checked against this public URL (what Twilio called), not the
 # Host header a proxy passed on.
 PUBLIC_BASE_URL = _url("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# The visit page (the link in texts) offers new times with the visit's own surgeon only, or, when
+# on, with any surgeon at the same location.
+SELF_SERVICE_ANY_SURGEON = _strict_bool("SELF_SERVICE_ANY_SURGEON", default=False)
 
 
 def _sms_int(name: str, default: int, low: int, high: int) -> int:

@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("webhooks/", include("notifications.webhook_urls")),
     path("fhir/R4/", include("fhir_api.urls")),
+    # The visit page a patient opens from a text's link: no login, the token is the key.
+    path("v/", include("notifications.visit_page.urls")),
     # Any other FHIR version or path: a JSON 404 rather than an HTML page.
     re_path(r"^fhir(?:/|$)", api_not_found),
 ]

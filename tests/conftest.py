@@ -9,6 +9,7 @@ import time_machine
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from practice.catalogs import catalogs_compile
 from tests.factories import (
     BOOKING_NOW,
     AdministratorFactory,
@@ -16,6 +17,11 @@ from tests.factories import (
     SchedulerFactory,
     bookable_practice,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # `make test` compiles the catalogs; a bare `pytest` after editing a .po gets them too.
+    catalogs_compile()
 
 
 @pytest.fixture

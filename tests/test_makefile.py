@@ -46,3 +46,8 @@ def test_make_run_prints_the_port_it_is_given_and_hands_it_to_honcho() -> None:
 
 def test_make_demo_refuses_a_database_holding_data() -> None:
     assert "load_demo --refuse-if-not-empty" in dry_run("demo")
+
+
+@pytest.mark.parametrize("target", ["run", "test", "test-sqlite"])
+def test_make_compiles_the_translations_with_python_alone(target: str) -> None:
+    assert "-m practice.catalogs" in dry_run(target)

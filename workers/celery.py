@@ -40,6 +40,11 @@ app.conf.update(
         "sms-sweep": {"task": "notifications.tasks.sweep", "schedule": 60.0},
         # Follow-ups run two years out: rows scanned by beat, never countdown tasks.
         "follow-up-scan": {"task": "notifications.tasks.scan_follow_ups", "schedule": crontab(minute="*/15")},
+        # Patients texted about a closure who have not moved their visit a day later: the worklist.
+        "stranded-unanswered-scan": {
+            "task": "notifications.tasks.scan_stranded_unanswered",
+            "schedule": crontab(minute="*/15"),
+        },
         # Housekeeping: Idempotency-Key replays live 24 hours; waitlist entries end at their latest date.
         "idempotency-key-purge": {
             "task": "practice.tasks.purge_idempotency_keys",

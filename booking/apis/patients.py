@@ -36,9 +36,11 @@ class PatientSerializer(serializers.ModelSerializer):
             "sms_opted_out_at",
             "record_number",
             "preferred_location",
+            "language",
             "created_at",
         ]
         read_only_fields = ["id", "sms_opted_out_at", "created_at"]
+        extra_kwargs = {"language": {"help_text": "Texts and the visit page are in this language (BCP 47)."}}
 
 
 @extend_schema_view(

@@ -46,6 +46,7 @@ def patient_create(
     sms_consent: bool = False,
     record_number: str | None = None,
     preferred_location: Location | None = None,
+    language: str = "en",
 ) -> Patient:
     patient_validate(date_of_birth=date_of_birth)
     patient = Patient(
@@ -56,6 +57,7 @@ def patient_create(
         sms_consent=sms_consent,
         record_number=(record_number or "").strip() or None,
         preferred_location=preferred_location,
+        language=language,
     )
     return _patient_save(patient)
 
@@ -68,6 +70,7 @@ PATIENT_FIELDS = {
     "sms_consent",
     "record_number",
     "preferred_location",
+    "language",
 }
 
 
