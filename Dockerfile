@@ -17,6 +17,8 @@ RUN SECRET_KEY=collectstatic-only SMS_BACKEND=console python manage.py collectst
 USER practice
 
 EXPOSE 8000
-# The access log names the path without its query string: a search's query holds phone numbers.
+# The access log names the path without its query string (a search's query holds phone numbers)
+# and without a visit page's token (a link is a key).
 CMD ["gunicorn", "practice.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--logger-class", "practice.gunicorn_logging.AccessLogger", \
      "--access-logfile", "-", "--access-logformat", "%(m)s %(U)s %(s)s %(b)s %(M)sms"]

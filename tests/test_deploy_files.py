@@ -62,12 +62,14 @@ def gunicorn_arguments() -> dict[str, list[str]]:
     return {"Dockerfile": json.loads(cmd.removeprefix("CMD ")), "docker-compose.yml": shlex.split(web)}
 
 
-def rendered_access_line(log_format: str, path: str, query: str) -> str:
-    """What gunicorn itself writes for one request, through its own Logger and atoms."""
+def rendered_access_line(log_format: str, path: str, query: str, logger_class: str | None = None) -> str:
+    """What gunicorn itself writes for one request, through its Logger (or the one configured) and atoms."""
     config = Config()
     config.set("accesslog", "-")
     config.set("access_log_format", log_format)
-    gunicorn_logger = Logger(config)
+    if logger_class:
+        config.set("logger_class", logger_class)
+    gunicorn_logger = config.logger_class(config) if logger_class else Logger(config)
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     gunicorn_logger.access_log.handlers = [handler]
@@ -97,3 +99,21 @@ def test_gunicorn_access_log_leaves_out_query_strings() -> None:
     line = rendered_access_line(log_format, "/api/v1/patients/", "search=%2B13125550142")
     assert line.strip() == "GET /api/v1/patients/ 200 512 42ms"
     assert "search" not in line and "13125550142" not in line
+
+
+def test_gunicorn_access_log_leaves_out_a_visit_page_token() -> None:
+    # A visit page's link opens the patient's visit to whoever holds it: it is a key, not a path.
+    setups = set()
+    for source, arguments in gunicorn_arguments().items():
+        assert "--logger-class" in arguments, source
+        setups.add(
+            (
+                arguments[arguments.index("--logger-class") + 1],
+                arguments[arguments.index("--access-logformat") + 1],
+            )
+        )
+    assert len(setups) == 1, setups
+    ((logger_class, log_format),) = setups
+    line = rendered_access_line(log_format, "/v/2s-k3J9xQ_a0bZc/times", "", logger_class)
+    assert line.strip() == "GET /v/<token>/times 200 512 42ms"
+    assert "k3J9xQ_a0bZc" not in line
