@@ -1,18 +1,20 @@
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
-from booking.apis import appointments, conflicts, patients, reports, slots, surgeries, waitlist
+from booking.apis import appointments, conflicts, patients, referrals, reports, slots, surgeries, waitlist
 
 router = SimpleRouter()
 router.register("patients", patients.PatientViewSet, basename="patient")
 router.register("appointments", appointments.AppointmentViewSet, basename="appointment")
 router.register("waitlist", waitlist.WaitlistEntryViewSet, basename="waitlist-entry")
 router.register("surgeries", surgeries.SurgeryViewSet, basename="surgery")
+router.register("referrals", referrals.ReferralViewSet, basename="referral")
 router.register("follow-ups", surgeries.FollowUpViewSet, basename="follow-up")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("slots/", slots.SlotListApi.as_view(), name="slot-list"),
     path("slots/earliest/", slots.SlotEarliestApi.as_view(), name="slot-earliest"),
+    path("slots/check/", slots.SlotCheckApi.as_view(), name="slot-check"),
     path("reports/access/", reports.AccessReportApi.as_view(), name="report-access"),
     path("conflicts/", conflicts.ConflictListApi.as_view(), name="conflict-list"),
     path(

@@ -48,6 +48,15 @@ def follow_up_due() -> str:
     )
 
 
+def referral_received(*, days: int) -> str:
+    """Only that a referral arrived and when we call: never who referred, or why."""
+    within = "today" if days <= 0 else ("within 1 day" if days == 1 else f"within {days} days")
+    return (
+        f"{settings.PRACTICE_NAME}: we received your referral. We will call you {within} to book "
+        f"your visit. Questions: {settings.PRACTICE_PHONE}. {STOP}"
+    )
+
+
 def waitlist_offer(*, appointment: Appointment) -> str:
     return (
         f"{settings.PRACTICE_NAME}: an earlier visit is free at {appointment.location.name} on "

@@ -20,6 +20,7 @@ class MessageKind(models.TextChoices):
     FOLLOW_UP = "follow_up"
     WAITLIST_OFFER = "waitlist_offer"
     WAITLIST_GONE = "waitlist_gone"
+    REFERRAL_RECEIVED = "referral_received"
 
 
 class MessageStatus(models.TextChoices):
