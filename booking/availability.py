@@ -20,7 +20,7 @@ import heapq
 import itertools
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -569,15 +569,20 @@ def slot_refusal(
     location_id: int,
     start: dt.datetime,
     now: dt.datetime,
+    time_off: Callable[[], Sequence[Interval]] = tuple,
 ) -> Refusal | None:
     """None when slot search offers exactly this start (it asks `free_slots` itself, so the two
     cannot disagree); otherwise the first reason, in the order a scheduler would fix them: the
     clock, the surgeon's place, the clinic, the surgeon's time, the block and its grid, a tier's
-    hold, and last another visit. The reasons are worked out only for a refused start."""
+    hold, and last another visit. The reasons are worked out only for a refused start.
+
+    `time_off` gives the surgeon's time off around the start, for a calendar that holds it among
+    the busy intervals (slot search's, which needs only their union); it is called only on refusal.
+    """
     offered = free_slots(calendar, rules, start=start, end=start + dt.timedelta(microseconds=1), now=now)
     if any(slot.surgeon_id == surgeon_id and slot.location_id == location_id for slot in offered):
         return None
-    return Refusal(*_refusal_reason(calendar, rules, surgeon_id, location_id, start, now))
+    return Refusal(*_refusal_reason(calendar, rules, surgeon_id, location_id, start, now, time_off))
 
 
 def _refusal_reason(
@@ -587,6 +592,7 @@ def _refusal_reason(
     location_id: int,
     start: dt.datetime,
     now: dt.datetime,
+    time_off: Callable[[], Sequence[Interval]],
 ) -> tuple[str, str | None, dt.datetime | None]:
     if start < now:
         return REFUSAL_IN_PAST, None, None
@@ -601,7 +607,9 @@ def _refusal_reason(
     days = tuple(local_dates(start, end, tz))
     if calendar.in_closure(location_id, start, end, days):
         return REFUSAL_LOCATION_CLOSED, None, None
-    if calendar.in_time_off(surgeon_id, start, end):
+    if calendar.in_time_off(surgeon_id, start, end) or any(
+        off_start < end and start < off_end for off_start, off_end in time_off()
+    ):
         return REFUSAL_SURGEON_OFF, None, None
     if not _covers(calendar.open_time(location_id, days), start, end):
         return REFUSAL_OUTSIDE_HOURS, None, None

@@ -16,7 +16,7 @@ from django.utils import timezone as django_timezone
 from booking import availability
 from booking.availability import Refusal, Slot, SlotRules, free_slots, zone
 from booking.selectors.calendar import calendar_for_slots
-from locations.models import Block, Location
+from locations.models import Block, Location, TimeOff
 from practice.models import AppointmentType, UrgencyTier
 
 # Earliest-slot searches widen step by step (days after the search start) up to a year.
@@ -108,7 +108,7 @@ def slot_refusal(
 ) -> Refusal | None:
     """None when search would offer exactly this slot, else why not (`booking.availability`'s
     codes). A bookable start costs what `slots_free` over one instant costs (four queries, one
-    round trip on PostgreSQL); only a refusal is explained."""
+    round trip on PostgreSQL); only a refusal is explained (with a query or two more)."""
     calendar = calendar_for_slots(
         start=start,
         end=start + dt.timedelta(microseconds=1),
@@ -116,13 +116,23 @@ def slot_refusal(
         location_ids=[location_id],
         exclude_appointment_id=exclude_appointment_id,
     )
+    rules = slot_rules(appointment_type=appointment_type, tier=tier)
+
+    def time_off() -> list[tuple[dt.datetime, dt.datetime]]:
+        return list(
+            TimeOff.objects.filter(
+                surgeon_id=surgeon_id, start__lt=start + rules.needed, end__gt=start
+            ).values_list("start", "end")
+        )
+
     refusal = availability.slot_refusal(
         calendar,
-        slot_rules(appointment_type=appointment_type, tier=tier),
+        rules,
         surgeon_id=surgeon_id,
         location_id=location_id,
         start=start,
         now=_now(now),
+        time_off=time_off,
     )
     if (
         refusal is not None

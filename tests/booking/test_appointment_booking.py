@@ -342,3 +342,13 @@ def test_a_booked_slot_disappears_from_search(
     assert bookable.at(9) not in search()
     assert bookable.at(8, 45) not in search()  # a 30-minute visit at 08:45 would run into it
     assert bookable.at(9, 30) in search()
+
+
+def test_a_visit_carries_its_start_in_utc_and_in_the_clinics_local_time(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    booked = scheduler_client.post("/api/v1/appointments/", booking(bookable, bookable.at(9))).json()
+    assert booked["start"] == "2027-03-08T15:00:00Z"
+    assert booked["start_local"] == "2027-03-08T09:00:00-06:00"
+    listed = scheduler_client.get("/api/v1/appointments/").json()["results"]
+    assert [row["start_local"] for row in listed] == ["2027-03-08T09:00:00-06:00"]
