@@ -21,6 +21,7 @@ from booking.services.appointments import (
 from booking.services.events import event_record
 from booking.services.patients import (
     PatientHasAppointments,
+    PossibleDuplicate,
     patient_create,
     patient_delete,
     patient_update,
@@ -72,6 +73,7 @@ __all__ = [
     "OutsideTierWindow",
     "PatientHasAppointments",
     "PatientUnavailable",
+    "PossibleDuplicate",
     "ReferralNotOpen",
     "SlotUnavailable",
     "appointment_book",
