@@ -437,4 +437,3 @@ def test_the_worklist_shows_schedulers_the_text_of_a_free_text_reply(
     [row] = scheduler_client.get("/api/v1/worklist/").json()["results"]
     assert row["kind"] == "reply"
     assert row["reply_text"] == "Can my daughter come with me? She drives."
-
