@@ -190,7 +190,7 @@ class ReferralAdmin(SimpleHistoryAdmin, _ReadOnly):
     """Read-only: referrals are recorded, triaged and closed through the API (the services keep
     the clock). Times on the referral's clinic's clock, else the practice's."""
 
-    list_display = ["patient", "tier", "appointment_type", "status", "received", "due", "preferred_location"]
+    list_display = ["patient", "tier", "status", "received", "due", "preferred_location"]
     list_filter = ["status", "tier", "preferred_location"]
     search_fields = ["patient__last_name", "patient__first_name", "patient__record_number", "source"]
     list_select_related = ["patient", "tier", "appointment_type", "preferred_location"]
