@@ -50,7 +50,6 @@ def test_the_referral_list_shows_arrival_and_due_date_on_the_clinics_clock(
     assert scroll_width <= inner_width == WIDTH
     # The list itself fits its box: no column is hidden behind a scroll bar.
     overflow = browser.execute_script(
-        "const box = document.querySelector('#changelist .results');"
-        "return box.scrollWidth - box.clientWidth;"
+        "const box = document.querySelector('#changelist .results');return box.scrollWidth - box.clientWidth;"
     )
     assert overflow <= 0
