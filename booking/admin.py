@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from booking.models import Appointment, Patient, VisitEvent, WaitlistEntry, WaitlistOffer
+from booking.models import Appointment, Patient, Referral, VisitEvent, WaitlistEntry, WaitlistOffer
 from booking.services import patient_validate
 from practice.admin_widgets import instant_in_zone, span_in_zone
 from practice.errors import InvalidInput
@@ -171,6 +172,34 @@ class WaitlistOfferAdmin(_ReadOnly):
 
 @admin.register(VisitEvent)
 class VisitEventAdmin(_ReadOnly):
-    list_display = ["id", "kind", "appointment", "created_at", "handled_at"]
+    list_display = ["id", "kind", "appointment", "referral", "created_at", "handled_at"]
     list_filter = ["kind", ("handled_at", admin.EmptyFieldListFilter)]
-    raw_id_fields = ["appointment"]
+    raw_id_fields = ["appointment", "referral"]
+
+
+def _referral_zone(referral: Referral) -> str:
+    return (
+        referral.preferred_location.timezone
+        if referral.preferred_location is not None
+        else settings.SMS_DEFAULT_TIMEZONE
+    )
+
+
+@admin.register(Referral)
+class ReferralAdmin(SimpleHistoryAdmin, _ReadOnly):
+    """Read-only: referrals are recorded, triaged and closed through the API (the services keep
+    the clock). Times on the referral's clinic's clock, else the practice's."""
+
+    list_display = ["patient", "tier", "status", "received", "due", "preferred_location"]
+    list_filter = ["status", "tier", "preferred_location"]
+    search_fields = ["patient__last_name", "patient__first_name", "patient__record_number", "source"]
+    list_select_related = ["patient", "tier", "appointment_type", "preferred_location"]
+    ordering = ["due_by", "id"]
+
+    @admin.display(description="received", ordering="received_at")
+    def received(self, obj: Referral) -> str:
+        return instant_in_zone(obj.received_at, _referral_zone(obj))
+
+    @admin.display(description="due by", ordering="due_by")
+    def due(self, obj: Referral) -> str:
+        return instant_in_zone(obj.due_by, _referral_zone(obj))

@@ -20,7 +20,7 @@ import heapq
 import itertools
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -540,6 +540,127 @@ def conflict_reason(
 
 def _covers(intervals: Sequence[Interval], start: dt.datetime, end: dt.datetime) -> bool:
     return any(interval_start <= start and end <= interval_end for interval_start, interval_end in intervals)
+
+
+# --- Why a start is not bookable ------------------------------------------------------------------
+
+# The codes a refused start carries (slot check and booking's 409 alike).
+REFUSAL_TAKEN = "taken"
+REFUSAL_OUTSIDE_HOURS = "outside_hours"
+REFUSAL_LOCATION_CLOSED = "location_closed"
+REFUSAL_SURGEON_OFF = "surgeon_off"
+REFUSAL_NOT_IN_BLOCK = "not_in_block"
+REFUSAL_OFF_GRID = "off_grid"
+REFUSAL_RESERVED_FOR_TIER = "reserved_for_tier"
+REFUSAL_MIN_NOTICE = "min_notice"
+REFUSAL_IN_PAST = "in_past"
+REFUSAL_SURGEON_NOT_AT_LOCATION = "surgeon_not_at_location"
+REFUSAL_CODES = (
+    REFUSAL_TAKEN,
+    REFUSAL_OUTSIDE_HOURS,
+    REFUSAL_LOCATION_CLOSED,
+    REFUSAL_SURGEON_OFF,
+    REFUSAL_NOT_IN_BLOCK,
+    REFUSAL_OFF_GRID,
+    REFUSAL_RESERVED_FOR_TIER,
+    REFUSAL_MIN_NOTICE,
+    REFUSAL_IN_PAST,
+    REFUSAL_SURGEON_NOT_AT_LOCATION,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a start is not offered. With `reserved_for_tier`: the tier it is held for and when
+    the hold ends (`release_at`, UTC)."""
+
+    code: str
+    reserved_tier_code: str | None = None
+    release_at: dt.datetime | None = None
+
+
+def slot_refusal(
+    calendar: Calendar,
+    rules: SlotRules,
+    *,
+    surgeon_id: int,
+    location_id: int,
+    start: dt.datetime,
+    now: dt.datetime,
+    time_off: Callable[[], Sequence[Interval]] = tuple,
+) -> Refusal | None:
+    """None when slot search offers exactly this start (it asks `free_slots` itself, so the two
+    cannot disagree); otherwise the first reason, in the order a scheduler would fix them: the
+    clock, the surgeon's place, the clinic, the surgeon's time, the block and its grid, a tier's
+    hold, and last another visit. The reasons are worked out only for a refused start.
+
+    `time_off` gives the surgeon's time off around the start, for a calendar that holds it among
+    the busy intervals (slot search's, which needs only their union); it is called only on refusal.
+    """
+    offered = free_slots(calendar, rules, start=start, end=start + dt.timedelta(microseconds=1), now=now)
+    if any(slot.surgeon_id == surgeon_id and slot.location_id == location_id for slot in offered):
+        return None
+    return Refusal(*_refusal_reason(calendar, rules, surgeon_id, location_id, start, now, time_off))
+
+
+def _refusal_reason(
+    calendar: Calendar,
+    rules: SlotRules,
+    surgeon_id: int,
+    location_id: int,
+    start: dt.datetime,
+    now: dt.datetime,
+    time_off: Callable[[], Sequence[Interval]],
+) -> tuple[str, str | None, dt.datetime | None]:
+    if start < now:
+        return REFUSAL_IN_PAST, None, None
+    if start < now + rules.min_notice:
+        return REFUSAL_MIN_NOTICE, None, None
+    if location_id not in calendar.timezones or not any(
+        block.surgeon_id == surgeon_id and block.location_id == location_id for block in calendar.blocks
+    ):
+        return REFUSAL_SURGEON_NOT_AT_LOCATION, None, None
+    tz = zone(calendar.timezones[location_id])
+    end = start + rules.needed
+    days = tuple(local_dates(start, end, tz))
+    if calendar.in_closure(location_id, start, end, days):
+        return REFUSAL_LOCATION_CLOSED, None, None
+    if calendar.in_time_off(surgeon_id, start, end) or any(
+        off_start < end and start < off_end for off_start, off_end in time_off()
+    ):
+        return REFUSAL_SURGEON_OFF, None, None
+    if not _covers(calendar.open_time(location_id, days), start, end):
+        return REFUSAL_OUTSIDE_HOURS, None, None
+    day = start.astimezone(tz).date()
+    covering = [
+        block
+        for block in calendar.blocks_on(location_id, day)
+        if block.surgeon_id == surgeon_id
+        and calendar.instant(day, block.start, tz) <= start
+        and end <= calendar.instant(day, block.end, tz)
+    ]
+    if not covering:
+        return REFUSAL_NOT_IN_BLOCK, None, None
+    on_grid = [
+        block for block in covering if not (start - calendar.instant(day, block.start, tz)) % rules.grid
+    ]
+    if not on_grid:
+        return REFUSAL_OFF_GRID, None, None
+    held = [
+        block
+        for block in on_grid
+        if block.reserved_tier_code is not None
+        and not (rules.tier_rank is not None and rules.tier_rank >= (block.reserved_tier_rank or 0))
+        and now < start - dt.timedelta(hours=block.release_hours_before)
+    ]
+    if len(held) == len(on_grid):
+        first = min(held, key=lambda block: start - dt.timedelta(hours=block.release_hours_before))
+        return (
+            REFUSAL_RESERVED_FOR_TIER,
+            first.reserved_tier_code,
+            start - dt.timedelta(hours=first.release_hours_before),
+        )
+    return REFUSAL_TAKEN, None, None
 
 
 # --- Slots as the API shows them -----------------------------------------------------------------

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from booking.models import Appointment, AppointmentStatus, Patient, WaitlistEntry, WaitlistStatus
+from booking.models import (
+    OPEN_REFERRAL_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Patient,
+    Referral,
+    ReferralStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 from booking.selectors import patient_search
 from locations.models import Location, Surgeon
 from practice.filters import AwareDateTimeFilter
@@ -71,3 +81,35 @@ class WaitlistEntryFilter(django_filters.FilterSet):
     class Meta:
         model = WaitlistEntry
         fields = ["patient", "tier", "appointment_type", "surgeon", "location", "status"]
+
+
+class ReferralFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=[("open", "Open (new or triaged)"), *ReferralStatus.choices],
+        method="filter_status",
+        label="`open` (new or triaged: the queue) or one status.",
+    )
+    patient = django_filters.ModelChoiceFilter(queryset=Patient.objects.all())
+    tier = django_filters.ModelChoiceFilter(
+        queryset=UrgencyTier.objects.all(), to_field_name="code", label="Tier code."
+    )
+    location = django_filters.ModelChoiceFilter(
+        field_name="preferred_location", queryset=Location.objects.all(), label="Preferred location."
+    )
+    surgeon = django_filters.ModelChoiceFilter(
+        field_name="preferred_surgeon", queryset=Surgeon.objects.all(), label="Preferred surgeon."
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Past its due_by (or not).")
+
+    class Meta:
+        model = Referral
+        fields = ["status", "patient", "tier", "location", "surgeon", "overdue"]
+
+    def filter_status(self, queryset: QuerySet[Referral], name: str, value: str) -> QuerySet[Referral]:
+        if value == "open":
+            return queryset.filter(status__in=OPEN_REFERRAL_STATUSES)
+        return queryset.filter(status=value)
+
+    def filter_overdue(self, queryset: QuerySet[Referral], name: str, value: bool) -> QuerySet[Referral]:
+        now = timezone.now()
+        return queryset.filter(due_by__lt=now) if value else queryset.filter(due_by__gte=now)

@@ -300,6 +300,69 @@ class FollowUpWindow(models.Model):
         return f"{self.label} follow-up ({self.opens_on} to {self.closes_on})"
 
 
+class ReferralStatus(models.TextChoices):
+    NEW = "new"
+    TRIAGED = "triaged"
+    SCHEDULED = "scheduled"
+    CLOSED = "closed"
+
+
+# A referral waiting for a visit: the scheduler's queue.
+OPEN_REFERRAL_STATUSES = [ReferralStatus.NEW, ReferralStatus.TRIAGED]
+
+
+class ReferralCloseReason(models.TextChoices):
+    BOOKED_ELSEWHERE = "booked_elsewhere"
+    DECLINED = "declined"
+    UNREACHABLE = "unreachable"
+    DUPLICATE = "duplicate"
+
+
+class Referral(models.Model):
+    """A request from a referring clinician to see a patient. The tier's clock starts when it
+    arrives (`received_at`), not when someone books: `due_by` is the end of the local day
+    `max_wait_days` after it."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
+    tier = models.ForeignKey(UrgencyTier, on_delete=models.PROTECT, related_name="+")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=200, blank=True, help_text="Referring clinician or practice.")
+    preferred_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    preferred_surgeon = models.ForeignKey(
+        Surgeon, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notes = models.TextField(blank=True, help_text="Internal; never sent by SMS.")
+    status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.NEW)
+    close_reason = models.CharField(max_length=20, choices=ReferralCloseReason.choices, blank=True)
+    due_by = models.DateTimeField(help_text="The end of the tier's window, from received_at.")
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    # The visit booked for it, while scheduled (and kept once the visit happened).
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_by", "id"]
+        indexes = [models.Index(fields=["status", "due_by"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="closed") | ~Q(close_reason=""), name="referral_closed_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral of {self.patient} ({self.tier}, {self.status})"
+
+
 class VisitEventKind(models.TextChoices):
     BOOKED = "booked"
     RESCHEDULED = "rescheduled"  # the event's visit is the new one; payload["previous"] the old
@@ -309,6 +372,8 @@ class VisitEventKind(models.TextChoices):
     # A waitlist patient took the freed slot (the event's visit); payload["gone"]: the offers
     # of the others, now gone.
     SLOT_TAKEN = "slot_taken"
+    # A referral arrived (the event's referral; no visit yet).
+    REFERRAL_RECEIVED = "referral_received"
 
 
 class VisitEvent(models.Model):
@@ -320,7 +385,13 @@ class VisitEvent(models.Model):
     """
 
     kind = models.CharField(max_length=20, choices=VisitEventKind.choices)
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    # Null only for events about a referral before any visit (`referral_received`).
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     handled_at = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,7 @@ from booking.apis import (
     conflicts,
     holds,
     patients,
+    referrals,
     reports,
     simulations,
     slots,
@@ -19,11 +20,13 @@ router.register("appointments", appointments.AppointmentViewSet, basename="appoi
 router.register("holds", holds.HoldViewSet, basename="hold")
 router.register("waitlist", waitlist.WaitlistEntryViewSet, basename="waitlist-entry")
 router.register("surgeries", surgeries.SurgeryViewSet, basename="surgery")
+router.register("referrals", referrals.ReferralViewSet, basename="referral")
 router.register("follow-ups", surgeries.FollowUpViewSet, basename="follow-up")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("slots/", slots.SlotListApi.as_view(), name="slot-list"),
     path("slots/earliest/", slots.SlotEarliestApi.as_view(), name="slot-earliest"),
+    path("slots/check/", slots.SlotCheckApi.as_view(), name="slot-check"),
     path("reports/access/", reports.AccessReportApi.as_view(), name="report-access"),
     path("reports/simulate/", simulations.SimulationCreateApi.as_view(), name="simulation-create"),
     path("reports/simulate/<int:pk>/", simulations.SimulationDetailApi.as_view(), name="simulation-detail"),

@@ -23,6 +23,7 @@ from locations.selectors import (
     SurgeonFilter,
     TimeOffFilter,
     block_list,
+    block_warnings,
     closure_list,
     location_hours,
     location_list,
@@ -298,6 +299,9 @@ class BlockViewSet(_UnderParent):
 
     def children(self) -> QuerySet[Block]:
         return block_list(surgeon_id=self.parent.pk)
+
+    def response_data(self, instance: Any) -> Any:
+        return {**super().response_data(instance), "warnings": block_warnings(block=instance)}
 
     def service_create(self, data: dict[str, Any]) -> Block:
         return block_create(surgeon=self.parent, **data)

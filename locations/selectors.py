@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django.db.models import Q, QuerySet
 
-from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
+from locations.models import WEEKDAYS, Block, Closure, Location, OpeningHours, Surgeon, TimeOff
 from practice.filters import AwareDateTimeFilter
 
 
@@ -100,3 +102,39 @@ def block_list(*, surgeon_id: int) -> QuerySet[Block]:
 
 def time_off_list(*, surgeon_id: int) -> QuerySet[TimeOff]:
     return TimeOff.objects.filter(surgeon_id=surgeon_id).order_by("start", "id")
+
+
+def block_warnings(*, block: Block) -> list[str]:
+    """The parts of a block no visit can ever be booked in: outside the location's opening hours
+    that weekday, or the whole block on a weekday the location is closed. The block is kept (hours
+    may change); the scheduler is told."""
+    day = dict(WEEKDAYS)[block.weekday]
+    hours = sorted(
+        (opens, closes)
+        for opens, closes in block.location.hours.filter(weekday=block.weekday).values_list("opens", "closes")
+    )
+    if not hours:
+        return [
+            f"{block.location} is closed on {day}s: none of this block "
+            f"({block.start:%H:%M}-{block.end:%H:%M}) can ever be booked."
+        ]
+    outside: list[tuple[dt.time, dt.time]] = []
+    cursor = block.start
+    for opens, closes in hours:
+        if closes <= cursor:
+            continue
+        if opens >= block.end:
+            break
+        if opens > cursor:
+            outside.append((cursor, opens))
+        cursor = max(cursor, closes)
+        if cursor >= block.end:
+            break
+    if cursor < block.end:
+        outside.append((cursor, block.end))
+    open_text = ", ".join(f"{opens:%H:%M}-{closes:%H:%M}" for opens, closes in hours)
+    return [
+        f"{start:%H:%M}-{end:%H:%M} on {day}s is outside {block.location}'s opening hours ({open_text}) "
+        "and can never be booked."
+        for start, end in outside
+    ]

@@ -242,9 +242,15 @@ class ClosureWithNoticesSerializer(ClosureWithConflictsSerializer):
 
 class BlockWithConflictsSerializer(BlockSerializer):
     conflicts = AppointmentConflictSerializer(many=True, read_only=True, help_text=_CONFLICTS_HELP)
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Hours of the block that can never be booked: outside the location's opening hours, "
+        "or the whole block on a weekday it is closed. The block is saved all the same.",
+    )
 
     class Meta(BlockSerializer.Meta):
-        fields = [*BlockSerializer.Meta.fields, "conflicts"]
+        fields = [*BlockSerializer.Meta.fields, "conflicts", "warnings"]
 
 
 class TimeOffWithConflictsSerializer(TimeOffSerializer):

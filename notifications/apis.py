@@ -94,6 +94,9 @@ class WorklistEntrySerializer(serializers.Serializer):
     patient_name = serializers.CharField()
     appointment = serializers.IntegerField(source="appointment_id", allow_null=True)
     message = serializers.IntegerField(source="message_id", allow_null=True)
+    reply_text = serializers.CharField(
+        help_text="The text of the patient's reply, for a reply or call-back item; empty otherwise."
+    )
 
 
 @extend_schema_view(get=extend_schema(tags=["sms"]))
@@ -122,7 +125,7 @@ class WorklistResolveApi(APIView):
 
     @extend_schema(request=None, responses={200: WorklistEntrySerializer}, tags=["sms"])
     def post(self, request: Request, pk: int) -> Response:
-        item = get_object_or_404(WorklistItem.objects.select_related("patient", "message"), pk=pk)
+        item = get_object_or_404(WorklistItem.objects.select_related("patient", "message", "inbound"), pk=pk)
         item = worklist_item_resolve(item=item)
         audit_record(request, action=AuditAction.UPDATE, object_type="worklist_item", objects=[item])
         return Response(WorklistEntrySerializer(selectors.worklist_entry(item)).data)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 if TYPE_CHECKING:
     from booking.models import Appointment
@@ -118,6 +119,21 @@ def follow_up_due(*, language: str = DEFAULT_LANGUAGE) -> str:
         return gsm7_fold(
             f"{body % {'practice': settings.PRACTICE_NAME, 'phone': settings.PRACTICE_PHONE}} {_stop()}"
         )
+
+
+def referral_received(*, days: int, language: str = DEFAULT_LANGUAGE) -> str:
+    """Only that a referral arrived and when we call: never who referred, or why."""
+    with translation.override(language):
+        if days <= 0:
+            within = _("today")
+        else:
+            within = ngettext("within %(days)d day", "within %(days)d days", days) % {"days": days}
+        body = _(
+            "%(practice)s: we received your referral. We will call you %(within)s to book your visit. "
+            "Questions: %(phone)s."
+        )
+        values = {"practice": settings.PRACTICE_NAME, "within": within, "phone": settings.PRACTICE_PHONE}
+        return gsm7_fold(f"{body % values} {_stop()}")
 
 
 def waitlist_offer(*, appointment: Appointment, language: str = DEFAULT_LANGUAGE) -> str:

@@ -22,6 +22,7 @@ class MessageKind(models.TextChoices):
     WAITLIST_GONE = "waitlist_gone"
     # A closure (or an inactive clinic) strands the visit: pick a new time from the link.
     STRANDED = "stranded"
+    REFERRAL_RECEIVED = "referral_received"
 
 
 class MessageStatus(models.TextChoices):

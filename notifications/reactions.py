@@ -16,7 +16,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from booking.models import Appointment, VisitEvent, VisitEventKind, WaitlistOffer, WaitlistOfferStatus
+from booking.models import (
+    Appointment,
+    Referral,
+    VisitEvent,
+    VisitEventKind,
+    WaitlistOffer,
+    WaitlistOfferStatus,
+)
+from booking.selectors import referral_days_left
 from notifications import content
 from notifications.models import Message, MessageKind, SuppressedReason
 from notifications.outbox import messages_write, outbox_row, pending_suppress, quiet_hours_release
@@ -146,7 +154,31 @@ def _offers_text(*, offer_ids: list[int], kind: str, now: dt.datetime) -> list[i
     return messages_write(rows, now=now)
 
 
+def referral_received(*, referral_id: int, now: dt.datetime) -> list[int]:
+    """The "we received your referral, we will call you within N days" text: once per referral (its
+    dedupe key), and never what the referral is for."""
+    referral = Referral.objects.select_related("patient", "preferred_location").get(pk=referral_id)
+    zone = (
+        referral.preferred_location.timezone
+        if referral.preferred_location is not None
+        else settings.SMS_DEFAULT_TIMEZONE
+    )
+    notice = outbox_row(
+        patient=referral.patient,
+        kind=MessageKind.REFERRAL_RECEIVED,
+        dedupe_key=f"referral:{referral.pk}:received",
+        body=content.referral_received(
+            days=referral_days_left(referral, now=now), language=referral.patient.language
+        ),
+        due_at=now,
+        zone=zone,
+    )
+    return messages_write([notice], now=now)
+
+
 def _react(event: VisitEvent, now: dt.datetime) -> list[int]:
+    if event.kind == VisitEventKind.REFERRAL_RECEIVED and event.referral_id is not None:
+        return referral_received(referral_id=event.referral_id, now=now)
     # The reactions load what they need, as it is now: only the visit's id is passed on.
     kind, appointment = event.kind, Appointment(pk=event.appointment_id)
     if kind == VisitEventKind.BOOKED:

@@ -26,10 +26,12 @@ class WorklistEntry:
     patient_name: str = ""
     appointment_id: int | None = None
     message_id: int | None = None
+    # The patient's own words, for a free-text reply: schedulers read the worklist, logs never do.
+    reply_text: str = ""
 
 
 def worklist_entry(item: WorklistItem) -> WorklistEntry:
-    """One stored item as the worklist shows it (load it with its patient and message)."""
+    """One stored item as the worklist shows it (load it with its patient, message and reply)."""
     return WorklistEntry(
         kind=item.kind,
         summary=item.summary,
@@ -39,6 +41,7 @@ def worklist_entry(item: WorklistItem) -> WorklistEntry:
         patient_name=str(item.patient) if item.patient is not None else "",
         appointment_id=item.message.appointment_id if item.message is not None else None,
         message_id=item.message_id,
+        reply_text=item.inbound.body if item.inbound is not None else "",
     )
 
 
@@ -47,7 +50,9 @@ def worklist_open() -> list[WorklistEntry]:
     future visits that no longer fit the calendar."""
     entries = [
         worklist_entry(item)
-        for item in WorklistItem.objects.filter(resolved_at__isnull=True).select_related("patient", "message")
+        for item in WorklistItem.objects.filter(resolved_at__isnull=True).select_related(
+            "patient", "message", "inbound"
+        )
     ]
     found = appointment_conflicts()
     patients = Patient.objects.in_bulk({conflict.appointment.patient_id for conflict in found})

@@ -63,10 +63,12 @@ def audit_record(
     objects: Iterable[Any] = (),
     object_id_of: Callable[[Any], int | None] = lambda obj: obj.pk,
     patient_id_of: Callable[[Any], int | None] = patient_id_of,
+    shown_in_refusal: bool = False,
 ) -> None:
     """Note that the request's user did `action` on `objects`: one row each, written at the end
     of the request. Nothing for an anonymous user. `object_type` is a name, or a function of the
-    object when a list mixes kinds."""
+    object when a list mixes kinds. `shown_in_refusal`: the request's 4xx answer shows these
+    objects (a possible duplicate's match), so its entries are written even though it failed."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return
@@ -80,6 +82,7 @@ def audit_record(
             at=timezone.now(),
         )
         http.__dict__[_PENDING] = pending
+    pending.keep_on_refusal = pending.keep_on_refusal or shown_in_refusal
     pending.rows.extend(
         (
             action,
@@ -101,6 +104,7 @@ class _Pending:
     ip: str | None
     at: dt.datetime
     rows: list[tuple[str, str, int | None, int | None]] = field(default_factory=list)
+    keep_on_refusal: bool = False
 
 
 # One statement, the shared values once and the rest as three arrays: no Django model instances,
@@ -155,14 +159,16 @@ def audit_flush(request: HttpRequest) -> int:
 
 class AuditMiddleware:
     """Writes the audit entries a request recorded, once its response is ready. A failed request
-    (status 400 and above) writes none: it showed or changed nothing."""
+    (status 400 and above) writes none, as it showed or changed nothing, unless its refusal showed
+    patient data (`audit_record(shown_in_refusal=True)`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code < 400:
+        pending: _Pending | None = request.__dict__.get(_PENDING)
+        if response.status_code < 400 or (pending is not None and pending.keep_on_refusal):
             audit_flush(request)
         else:
             request.__dict__.pop(_PENDING, None)

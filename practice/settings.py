@@ -434,6 +434,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(  # type: igno
         "MessageKindEnum": "notifications.models.MessageKind",
         # Two components (AppointmentOutput, AppointmentBookedOutput) carry a visit's status.
         "AppointmentStatusEnum": "booking.models.AppointmentStatus",
+        "ReferralStatusEnum": "booking.models.ReferralStatus",
+        "ReferralCloseReasonEnum": "booking.models.ReferralCloseReason",
     }
 )
 # Publishing gives up after one quick retry: a booking commits its texts to the outbox and

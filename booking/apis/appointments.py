@@ -24,8 +24,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking import services
+from booking.availability import zone
 from booking.filters import AppointmentFilter
-from booking.models import Appointment, Patient
+from booking.models import Appointment, Patient, Referral
 from booking.selectors import TextsWithheld, appointments_with_details, patient_texts
 from booking.serializers import SlotSerializer
 from locations.models import Location, Surgeon
@@ -44,11 +45,12 @@ CONFLICT = OpenApiResponse(
                 {
                     "code": serializers.ChoiceField(
                         [
-                            services.SlotUnavailable.code,
+                            *services.SlotUnavailable.codes,
                             services.PatientUnavailable.code,
                             services.OutsideTierWindow.code,
                             services.InvalidTransition.code,
                             services.HoldExpired.code,
+                            services.ReferralNotOpen.code,
                         ]
                     ),
                     "message": serializers.CharField(),
@@ -56,7 +58,15 @@ CONFLICT = OpenApiResponse(
                         child=serializers.ListField(child=serializers.CharField())
                     ),
                     "next_slots": SlotSerializer(
-                        many=True, required=False, help_text="With slot_unavailable: the next free slots."
+                        many=True,
+                        required=False,
+                        help_text="With a slot refusal (taken, outside_hours, ...): the next free slots.",
+                    ),
+                    "reserved_for_tier": serializers.CharField(
+                        required=False, help_text="With reserved_for_tier: the tier the time is held for."
+                    ),
+                    "release_at": serializers.DateTimeField(
+                        required=False, help_text="With reserved_for_tier: when the hold ends."
                     ),
                     "window_end": serializers.DateTimeField(
                         required=False, help_text="With outside_tier_window: when the tier's window closes."
@@ -73,7 +83,9 @@ CONFLICT = OpenApiResponse(
             )
         },
     ),
-    description="The slot is taken (with `next_slots`), the patient is busy, the start is past the "
+    description="The slot is refused, with a code saying why (`taken`, `outside_hours`, `location_closed`, "
+    "`surgeon_off`, `not_in_block`, `off_grid`, `reserved_for_tier`, `min_notice`, `in_past`, "
+    "`surgeon_not_at_location`) and `next_slots`; the patient is busy; the start is past the "
     "tier's window, or the status does not allow this (naming the current status).",
 )
 KEY_REUSED = OpenApiResponse(description="The Idempotency-Key was used with a different request.")
@@ -93,6 +105,9 @@ class AppointmentOutputSerializer(serializers.ModelSerializer):
     rescheduled_to: serializers.PrimaryKeyRelatedField[Appointment] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True
     )
+    start_local = serializers.SerializerMethodField(
+        help_text="The start in the location's own zone, ISO 8601 with its offset (`start` is UTC)."
+    )
 
     class Meta:
         model = Appointment
@@ -106,6 +121,7 @@ class AppointmentOutputSerializer(serializers.ModelSerializer):
             "appointment_type",
             "tier",
             "start",
+            "start_local",
             "end",
             "busy_until",
             "reason",
@@ -122,6 +138,9 @@ class AppointmentOutputSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_start_local(self, appointment: Appointment) -> str:
+        return appointment.start.astimezone(zone(appointment.location.timezone)).isoformat()
 
 
 class TextsOutputSerializer(serializers.Serializer):
@@ -185,6 +204,14 @@ class AppointmentCreateInputSerializer(serializers.Serializer):
         min_value=1,
         help_text="The id of a hold on this slot (POST /holds/): the held slot is booked and the hold "
         "used up. An expired or released hold is a 409 hold_expired.",
+    )
+    referral = serializers.PrimaryKeyRelatedField(
+        queryset=Referral.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Book from this referral (new or triaged, the same patient's): the tier's window "
+        "ends at its due_by, and it becomes scheduled.",
     )
 
 

@@ -11,9 +11,10 @@ from rest_framework.response import Response
 
 from booking.filters import PatientFilter
 from booking.models import Patient
-from booking.services import patient_create, patient_delete, patient_update
-from practice.audit import AuditedMixin
+from booking.services import PossibleDuplicate, patient_create, patient_delete, patient_update
+from practice.audit import AuditedMixin, audit_record
 from practice.idempotency import OPENAPI_PARAMETER, idempotent
+from practice.models import AuditAction
 from practice.permissions import IsScheduler
 from practice.phones import MobileNumberField
 
@@ -38,15 +39,34 @@ class PatientSerializer(serializers.ModelSerializer):
             "preferred_location",
             "language",
             "created_at",
+            "confirm_new",
         ]
         read_only_fields = ["id", "sms_opted_out_at", "created_at"]
         extra_kwargs = {"language": {"help_text": "Texts and the visit page are in this language (BCP 47)."}}
+
+    confirm_new = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="On create: true to create the patient even though a possible duplicate is on record.",
+    )
 
 
 @extend_schema_view(
     list=extend_schema(summary="List or search patients (by name, phone or record number)"),
     retrieve=extend_schema(summary="A patient"),
-    create=extend_schema(summary="Create a patient", parameters=[OPENAPI_PARAMETER]),
+    create=extend_schema(
+        summary="Create a patient (409 `possible_duplicate` with the matches, unless confirm_new)",
+        parameters=[OPENAPI_PARAMETER],
+        responses={
+            201: PatientSerializer,
+            409: OpenApiResponse(
+                description="`possible_duplicate`: a patient with the same name and date of birth, or "
+                "phone and date of birth, is on record; `matches` lists them. Send confirm_new=true to "
+                "create anyway."
+            ),
+        },
+    ),
     update=extend_schema(summary="Replace a patient's details"),
     partial_update=extend_schema(summary="Change some of a patient's details"),
     destroy=extend_schema(
@@ -82,7 +102,19 @@ class PatientViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        patient = patient_create(**serializer.validated_data)
+        try:
+            patient = patient_create(**serializer.validated_data)
+        except PossibleDuplicate as duplicate:
+            # The matches are patient data shown to this user: audited as reads.
+            audit_record(
+                request,
+                action=AuditAction.READ,
+                object_type="patient",
+                objects=duplicate.matches,
+                patient_id_of=lambda match: match.pk,
+                shown_in_refusal=True,
+            )
+            raise
         self.audit_created(patient)
         return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
 
@@ -90,7 +122,8 @@ class PatientViewSet(
         patient = self.get_object()
         serializer = self.get_serializer(patient, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        patient = patient_update(patient=patient, data=serializer.validated_data)
+        data = {name: value for name, value in serializer.validated_data.items() if name != "confirm_new"}
+        patient = patient_update(patient=patient, data=data)
         return Response(self.get_serializer(patient).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

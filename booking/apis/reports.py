@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 
 from booking.apis.slots import RangeSerializer, instants
 from booking.selectors import DEFAULT_ACCESS_TYPE, ThirdNextAvailable, access_report, access_type_default
+from booking.selectors.reports import QUEUE_BUCKETS, referral_access
+from locations.models import Location
 from practice.errors import InvalidInput
 from practice.fields import CodeRelatedField
 from practice.models import AppointmentType
@@ -46,8 +48,9 @@ _measure_fields: dict[str, serializers.Field] = {
 
 class AccessReportApi(APIView):
     """For each tier: the third-next-available slot (in days from now) per surgeon and per
-    location, and how many bookings made between start and end were inside or outside their
-    tier's window."""
+    location, how many bookings made between start and end were inside or outside their tier's
+    window, and per location the referrals received in the period (days from referral to visit,
+    share seen within the window) and the open queue by days left."""
 
     permission_classes = [IsScheduler]
 
@@ -81,6 +84,31 @@ class AccessReportApi(APIView):
                 ),
                 "bookings_inside_window": serializers.IntegerField(),
                 "bookings_outside_window": serializers.IntegerField(),
+                "referrals": inline_serializer(
+                    "AccessReportReferrals",
+                    {
+                        "location": serializers.IntegerField(
+                            allow_null=True,
+                            help_text="The visit's clinic, else the preferred one; null: none yet.",
+                        ),
+                        "name": serializers.CharField(),
+                        "received": serializers.IntegerField(help_text="Referrals received in the period."),
+                        "median_days_to_visit": serializers.FloatField(
+                            allow_null=True, help_text="Of those with a visit: days from referral to visit."
+                        ),
+                        "p90_days_to_visit": serializers.FloatField(allow_null=True),
+                        "seen_within_window": serializers.FloatField(
+                            allow_null=True,
+                            help_text="Share (0-1) of those visits before the referral's due_by.",
+                        ),
+                        "open_by_days_left": inline_serializer(
+                            "AccessReportQueue",
+                            {label: serializers.IntegerField() for label, _, _ in QUEUE_BUCKETS},
+                            help_text="The open queue now, by days left (whatever the period).",
+                        ),
+                    },
+                    many=True,
+                ),
             },
             many=True,
         )
@@ -107,6 +135,10 @@ class AccessReportApi(APIView):
             location_dates=(data["start"], data["end"]) if dates_only else None,
             now=now,
         )
+        referrals = referral_access(
+            start=start, end=end, location_dates=(data["start"], data["end"]) if dates_only else None, now=now
+        )
+        names = dict(Location.objects.values_list("id", "name"))
         return Response(
             {
                 "generated_at": now.isoformat(),
@@ -127,6 +159,18 @@ class AccessReportApi(APIView):
                         ],
                         "bookings_inside_window": line.bookings_inside_window,
                         "bookings_outside_window": line.bookings_outside_window,
+                        "referrals": [
+                            {
+                                "location": access.location_id,
+                                "name": names.get(access.location_id, "") if access.location_id else "",
+                                "received": access.received,
+                                "median_days_to_visit": access.median_days_to_visit,
+                                "p90_days_to_visit": access.p90_days_to_visit,
+                                "seen_within_window": access.seen_within_window,
+                                "open_by_days_left": access.open_by_days_left,
+                            }
+                            for access in referrals.get(line.tier.id, [])
+                        ],
                     }
                     for line in report
                 ],

@@ -15,8 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from booking.availability import slots_data
-from booking.selectors import SlotsInWindow, slots_earliest, slots_free, slots_in_window
+from booking.availability import REFUSAL_CODES, slots_data, zone
+from booking.selectors import (
+    SlotsInWindow,
+    refusal_message,
+    slot_refusal,
+    slots_earliest,
+    slots_free,
+    slots_in_window,
+    slots_next,
+)
 from booking.serializers import SlotSerializer
 from locations.models import Location, Surgeon
 from practice.fields import MAX_YEAR, MIN_YEAR, AwareDateTimeField, CodeRelatedField, unspace_offset
@@ -218,3 +226,83 @@ def earliest_answer(*, tier: UrgencyTier, judged: SlotsInWindow) -> dict[str, An
         "message": message,
         "slots": rendered,
     }
+
+
+# How many alternatives a refused check offers (as a refused booking does).
+CHECK_NEXT_SLOTS = 5
+
+
+class SlotCheckSerializer(serializers.Serializer):
+    """The slot part of a booking: who, where, what, which tier and when."""
+
+    surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all())
+    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all())
+    appointment_type = CodeRelatedField(
+        slug_field="code", queryset=AppointmentType.objects.all(), help_text="Appointment type code."
+    )
+    tier = CodeRelatedField(slug_field="code", queryset=UrgencyTier.objects.all(), help_text="Tier code.")
+    start = AwareDateTimeField(help_text="ISO 8601 with offset.")
+
+
+class SlotCheckApi(APIView):
+    """Whether a booking with these parameters would find its slot free, and if not why (the same
+    code a refused booking carries) with the next free slots. Slot search offers a start exactly
+    when this says it is bookable. The patient's own visits are not checked here."""
+
+    permission_classes = [IsScheduler]
+
+    class OutputSerializer(serializers.Serializer):
+        bookable = serializers.BooleanField()
+        code = serializers.ChoiceField(
+            choices=list(REFUSAL_CODES), allow_null=True, help_text="Why not; null when bookable."
+        )
+        message = serializers.CharField()
+        reserved_for_tier = serializers.CharField(
+            required=False, help_text="With reserved_for_tier: the tier the time is held for."
+        )
+        release_at = serializers.DateTimeField(
+            required=False, help_text="With reserved_for_tier: when the hold ends (location's offset)."
+        )
+        next_slots = SlotSerializer(many=True, help_text="When refused: the next free slots.")
+
+    @extend_schema(parameters=[SlotCheckSerializer], responses={200: OutputSerializer}, tags=["slots"])
+    def get(self, request: Request) -> Response:
+        params = SlotCheckSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        location: Location = data["location"]
+        now = timezone.now()
+        refusal = slot_refusal(
+            appointment_type=data["appointment_type"],
+            tier=data["tier"],
+            surgeon_id=data["surgeon"].id,
+            location_id=location.id,
+            start=data["start"],
+            now=now,
+        )
+        if refusal is None:
+            return Response(
+                {"bookable": True, "code": None, "message": "The slot is free.", "next_slots": []}
+            )
+        answer: dict[str, Any] = {
+            "bookable": False,
+            "code": refusal.code,
+            "message": refusal_message(
+                refusal, appointment_type=data["appointment_type"], timezone=location.timezone
+            ),
+        }
+        if refusal.release_at is not None:
+            answer["reserved_for_tier"] = refusal.reserved_tier_code
+            answer["release_at"] = refusal.release_at.astimezone(zone(location.timezone)).isoformat()
+        answer["next_slots"] = slots_data(
+            slots_next(
+                appointment_type=data["appointment_type"],
+                tier=data["tier"],
+                surgeon_id=data["surgeon"].id,
+                location_id=location.id,
+                after=max(data["start"], now),
+                limit=CHECK_NEXT_SLOTS,
+                now=now,
+            )
+        )
+        return Response(answer)

@@ -12,6 +12,12 @@ from booking.selectors.patients import (
     patient_search,
     patient_texts,
 )
+from booking.selectors.referrals import (
+    referral_days_left,
+    referrals_earliest_slots,
+    referrals_open,
+    referrals_with_details,
+)
 from booking.selectors.reports import (
     ACCESS_STEPS_DAYS,
     DEFAULT_ACCESS_TYPE,
@@ -25,7 +31,9 @@ from booking.selectors.reports import (
 from booking.selectors.slots import (
     EARLIEST_STEPS_DAYS,
     SlotsInWindow,
+    refusal_message,
     slot_is_free,
+    slot_refusal,
     slot_rules,
     slots_earliest,
     slots_free,
@@ -58,7 +66,13 @@ __all__ = [
     "future_appointments_exist",
     "patient_search",
     "patient_texts",
+    "referral_days_left",
+    "referrals_earliest_slots",
+    "referrals_open",
+    "referrals_with_details",
+    "refusal_message",
     "slot_is_free",
+    "slot_refusal",
     "slot_rules",
     "slots_earliest",
     "slots_free",

@@ -10,5 +10,5 @@ from booking.models import Appointment
 def appointments_with_details() -> QuerySet[Appointment]:
     """Appointments with what their API representation reads, in one query."""
     return Appointment.objects.select_related(
-        "patient", "appointment_type", "tier", "booked_by", "rescheduled_to"
+        "patient", "location", "appointment_type", "tier", "booked_by", "rescheduled_to"
     )

@@ -4,13 +4,17 @@ missed their tier's window."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone as django_timezone
 
 from booking.availability import Slot, zone
-from booking.models import Appointment
+from booking.models import Appointment, Referral
+from booking.selectors.referrals import referral_days_left, referrals_open
 from booking.selectors.slots import slots_free
 from locations.models import Block, Location, Surgeon
 from practice.models import AppointmentType, UrgencyTier
@@ -160,6 +164,113 @@ def access_report(
                 ],
                 bookings_inside_window=inside,
                 bookings_outside_window=outside,
+            )
+        )
+    return report
+
+
+# The open queue by days left, as the access report counts it: (label, lowest, highest).
+QUEUE_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
+    ("overdue", None, -1),
+    ("0-2", 0, 2),
+    ("3-6", 3, 6),
+    ("7-13", 7, 13),
+    ("14+", 14, None),
+)
+
+
+@dataclass(frozen=True)
+class ReferralAccess:
+    """Referrals of one tier at one location (None: no clinic named yet): how many arrived in the
+    period, how long from arrival to visit (median and 90th percentile, days), the share seen
+    within the window, and the open queue now by days left."""
+
+    location_id: int | None
+    received: int
+    median_days_to_visit: float | None
+    p90_days_to_visit: float | None
+    seen_within_window: float | None
+    open_by_days_left: dict[str, int]
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share * len(ordered)))
+    return round(ordered[rank - 1], 1)
+
+
+def referral_access(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    location_dates: tuple[dt.date, dt.date] | None = None,
+    now: dt.datetime | None = None,
+) -> dict[int, list[ReferralAccess]]:
+    """Per tier id, per location: referrals received in [start, end) (or, with `location_dates`,
+    on those local dates in the referral's zone), the days from referral to the visit booked from
+    it, the share of those visits inside the window, and the open queue by days left. A referral's
+    location is its visit's, else its preferred clinic's. Two queries."""
+    now = django_timezone.now() if now is None else now
+    received = Referral.objects.filter(received_at__gte=start, received_at__lt=end).select_related(
+        "appointment", "preferred_location"
+    )
+    groups: dict[tuple[int, int | None], dict[str, Any]] = {}
+
+    def group(tier_id: int, location_id: int | None) -> dict[str, Any]:
+        return groups.setdefault(
+            (tier_id, location_id),
+            {
+                "received": 0,
+                "days": [],
+                "within": 0,
+                "open": dict.fromkeys(label for label, _, _ in QUEUE_BUCKETS),
+            },
+        )
+
+    for referral in received:
+        if location_dates is not None:
+            name = (
+                referral.preferred_location.timezone
+                if referral.preferred_location is not None
+                else settings.SMS_DEFAULT_TIMEZONE
+            )
+            if (
+                not location_dates[0]
+                <= referral.received_at.astimezone(zone(name)).date()
+                <= location_dates[1]
+            ):
+                continue
+        visit = referral.appointment
+        line = group(
+            referral.tier_id, visit.location_id if visit is not None else referral.preferred_location_id
+        )
+        line["received"] += 1
+        if visit is not None:
+            line["days"].append((visit.start - referral.received_at).total_seconds() / 86400)
+            line["within"] += visit.start < referral.due_by
+    for referral in referrals_open():
+        line = group(referral.tier_id, referral.preferred_location_id)
+        left = referral_days_left(referral, now=now)
+        for label, low, high in QUEUE_BUCKETS:
+            if (low is None or left >= low) and (high is None or left <= high):
+                line["open"][label] = (line["open"][label] or 0) + 1
+                break
+    report: dict[int, list[ReferralAccess]] = {}
+    for (tier_id, location_id), line in sorted(
+        groups.items(), key=lambda item: (item[0][0], item[0][1] or 0)
+    ):
+        days: list[float] = line["days"]
+        report.setdefault(tier_id, []).append(
+            ReferralAccess(
+                location_id=location_id,
+                received=line["received"],
+                median_days_to_visit=_percentile(days, 0.5),
+                p90_days_to_visit=_percentile(days, 0.9),
+                seen_within_window=round(line["within"] / len(days), 3) if days else None,
+                open_by_days_left={label: count or 0 for label, count in line["open"].items()},
             )
         )
     return report

@@ -3,6 +3,7 @@
 - `patients`: patients.
 - `appointments`: booking and moving a visit; `transitions`: confirm, check in, cancel, ...
 - `waitlist`: waitlist entries, and offers of freed slots; `waitlist_accept`: a YES books one.
+- `referrals`: referrals, the queue's clock, and their return to the queue.
 - `surgeries`: surgeries and the follow-up windows a visit fulfils.
 - `holds`: slots kept for a few minutes while a booking is completed.
 - `events`: the visit events each change records for whoever reacts (notifications).
@@ -24,10 +25,18 @@ from booking.services.events import event_record
 from booking.services.holds import hold_create, hold_release
 from booking.services.patients import (
     PatientHasAppointments,
+    PossibleDuplicate,
     patient_create,
     patient_delete,
     patient_update,
     patient_validate,
+)
+from booking.services.referrals import (
+    ReferralNotOpen,
+    referral_close,
+    referral_create,
+    referral_due_by,
+    referral_triage,
 )
 from booking.services.surgeries import (
     follow_up_link,
@@ -70,6 +79,8 @@ __all__ = [
     "OutsideTierWindow",
     "PatientHasAppointments",
     "PatientUnavailable",
+    "PossibleDuplicate",
+    "ReferralNotOpen",
     "SlotUnavailable",
     "appointment_book",
     "appointment_cancel",
@@ -88,6 +99,10 @@ __all__ = [
     "patient_delete",
     "patient_update",
     "patient_validate",
+    "referral_close",
+    "referral_create",
+    "referral_due_by",
+    "referral_triage",
     "slot_offer",
     "surgery_record",
     "surgery_update",

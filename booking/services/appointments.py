@@ -20,11 +20,20 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from rest_framework import status
 
-from booking.availability import slot_data
-from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Hold, Patient, VisitEventKind
-from booking.selectors import slot_is_free, slots_next, tier_window_end
+from booking.availability import REFUSAL_CODES, REFUSAL_TAKEN, Refusal, slot_data, zone
+from booking.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Hold,
+    Patient,
+    Referral,
+    VisitEventKind,
+)
+from booking.selectors import refusal_message, slot_refusal, slots_next, tier_window_end
 from booking.services.deadlocks import ATTEMPTS, deadlock_victim, retry_serialised
 from booking.services.events import event_record
+from booking.services.referrals import referral_follow, referral_for_booking, referral_schedule
 from booking.services.surgeries import follow_up_link, follow_up_unlink
 from booking.services.transitions import appointment_locked, transition_check
 from booking.services.waitlist import slot_offer
@@ -42,8 +51,15 @@ PATIENT_CONSTRAINT = "appointment_no_patient_double_booking"
 
 
 class SlotUnavailable(Conflict):
-    code = "slot_unavailable"
-    default_message = "That slot is not free."
+    """A start slot search would not offer; `code` says why (`booking.availability.REFUSAL_CODES`)."""
+
+    code = REFUSAL_TAKEN
+    codes = REFUSAL_CODES
+    default_message = "The surgeon already has a visit at that time."
+
+    def __init__(self, message: str | None = None, *, code: str = REFUSAL_TAKEN, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.code = code
 
 
 class PatientUnavailable(Conflict):
@@ -91,9 +107,16 @@ def _slot_unavailable(
     tier: UrgencyTier,
     start: dt.datetime,
     now: dt.datetime,
-    message: str | None = None,
+    refusal: Refusal | None = None,
 ) -> SlotUnavailable:
-    """A 409 carrying the next free slots for the same surgeon, location and type."""
+    """A 409 saying why (`refusal`; none: taken), with the next free slots for the same surgeon,
+    location and type."""
+    refusal = refusal or Refusal(REFUSAL_TAKEN)
+    message = refusal_message(refusal, appointment_type=appointment_type, timezone=location.timezone)
+    extra: dict[str, Any] = {}
+    if refusal.release_at is not None:
+        extra["release_at"] = refusal.release_at.astimezone(zone(location.timezone)).isoformat()
+        extra["reserved_for_tier"] = refusal.reserved_tier_code
     slots = slots_next(
         surgeon_id=surgeon.pk,
         location_id=location.pk,
@@ -105,8 +128,9 @@ def _slot_unavailable(
     )
     return SlotUnavailable(
         message,
-        fields={"start": [message or SlotUnavailable.default_message]},
-        extra={"next_slots": [slot_data(slot) for slot in slots]},
+        code=refusal.code,
+        fields={"start": [message]},
+        extra={**extra, "next_slots": [slot_data(slot) for slot in slots]},
     )
 
 
@@ -235,36 +259,40 @@ def _book(
     window_override_reason: str,
     now: dt.datetime,
     rescheduled_from: Appointment | None = None,
+    referral: Referral | None = None,
 ) -> Appointment:
-    """Validate and write one appointment. Call inside transaction.atomic."""
+    """Validate and write one appointment. Call inside transaction.atomic. With a `referral`
+    (the locked row), the tier's window ends at its `due_by`: the clock started when it arrived."""
     bookable_check(surgeon=surgeon, location=location, appointment_type=appointment_type, start=start)
 
     end = start + dt.timedelta(minutes=appointment_type.duration_minutes)
     busy_until = end + dt.timedelta(minutes=appointment_type.buffer_minutes)
 
-    def refused() -> SlotUnavailable:
-        return _slot_unavailable(
-            surgeon=surgeon,
-            location=location,
-            appointment_type=appointment_type,
-            tier=tier,
-            start=start,
-            now=now,
-        )
-
-    if not slot_is_free(
+    refusal = slot_refusal(
         appointment_type=appointment_type,
         tier=tier,
         surgeon_id=surgeon.pk,
         location_id=location.pk,
         start=start,
         now=now,
-    ):
-        raise refused()
-
-    window_end = tier_window_end(
-        tier=tier, timezone=location.timezone, now=_window_anchor(rescheduled_from, now)
     )
+    if refusal is not None:
+        raise _slot_unavailable(
+            surgeon=surgeon,
+            location=location,
+            appointment_type=appointment_type,
+            tier=tier,
+            start=start,
+            now=now,
+            refusal=refusal,
+        )
+
+    if referral is not None:
+        window_end = referral.due_by
+    else:
+        window_end = tier_window_end(
+            tier=tier, timezone=location.timezone, now=_window_anchor(rescheduled_from, now)
+        )
     within_window = start < window_end
     window_override_reason = window_override_reason.strip()
     if not within_window and not window_override_reason:
@@ -310,15 +338,18 @@ def appointment_book(
     booked_by: User | None = None,
     reason: str = "",
     window_override_reason: str = "",
+    referral: Referral | None = None,
     now: dt.datetime | None = None,
     hold_id: int | None = None,
 ) -> Appointment:
     """Book a visit after re-validating its slot with the same code as slot search.
 
-    Refuses (409) a slot that is not free, offering the next free ones; a start past the tier's
-    window unless `window_override_reason` is given; and any overlap for the surgeon or patient.
-    With `hold_id`, books the held slot: the hold must be unexpired (else 409 hold_expired) and name
-    the same slot and tier (and patient, if it names one; else 400 hold_mismatch); it is used up.
+    Refuses (409) a slot that is not free, saying why and offering the next free ones; a start
+    past the tier's window unless `window_override_reason` is given; and any overlap for the
+    surgeon or patient. Booked from a `referral` (new or triaged, the same patient's), the window
+    ends at the referral's `due_by` and the referral becomes scheduled. With `hold_id`, books the
+    held slot: the hold must be unexpired (else 409 hold_expired) and name the same slot and tier
+    (and patient, if it names one; else 400 hold_mismatch); it is used up.
     """
     now = now or timezone.now()
     nested = connection.in_atomic_block
@@ -337,6 +368,9 @@ def appointment_book(
                         start=start,
                         now=now,
                     )
+                locked_referral = (
+                    None if referral is None else referral_for_booking(referral=referral, patient=patient)
+                )
                 appointment = _book(
                     patient=patient,
                     surgeon=surgeon,
@@ -348,7 +382,10 @@ def appointment_book(
                     reason=reason,
                     window_override_reason=window_override_reason,
                     now=now,
+                    referral=locked_referral,
                 )
+                if locked_referral is not None:
+                    referral_schedule(referral=locked_referral, appointment=appointment, booked_by=booked_by)
                 follow_up_link(appointment=appointment)
                 event_record(kind=VisitEventKind.BOOKED, appointment_id=appointment.pk)
                 _deferred_checks_now(nested=nested)
@@ -410,6 +447,7 @@ def appointment_reschedule(
                 old.cancelled_at = now
                 old.cancellation_reason = RESCHEDULED_REASON
                 old.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+                referral = Referral.objects.filter(appointment=old).order_by("-id").first()
                 new = _book(
                     patient=old.patient,
                     surgeon=surgeon or old.surgeon,
@@ -422,7 +460,10 @@ def appointment_reschedule(
                     window_override_reason=window_override_reason or old.window_override_reason,
                     now=now,
                     rescheduled_from=old,
+                    referral=referral,
                 )
+                if referral is not None:
+                    referral_follow(old=old, new=new)
                 follow_up_unlink(appointment=old)
                 follow_up_link(appointment=new)
                 event_record(

@@ -1,7 +1,7 @@
 """Holds: a slot kept for HOLD_MINUTES while a booking is completed (see `booking.models.Hold`).
 
 A hold is written under its surgeon's transaction lock, after the same check as a booking's
-(`slot_is_free`, which also sees unexpired holds). Expired holds of the surgeon are deleted
+(`slot_refusal`, which also sees unexpired holds). Expired holds of the surgeon are deleted
 first, in that transaction: expiry needs no task. On PostgreSQL an exclusion constraint refuses
 two overlapping holds of one surgeon whatever got past the checks. Booking the held slot is
 `appointment_book(..., hold=hold)`.
@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booking.models import Hold, Patient
-from booking.selectors import slot_is_free
+from booking.selectors import slot_refusal
 from booking.services.appointments import User, _slot_unavailable, _user_or_none, bookable_check
 from booking.services.deadlocks import surgeon_serialised
 from locations.models import Location, Surgeon
@@ -38,7 +38,7 @@ def hold_create(
     now: dt.datetime | None = None,
 ) -> Hold:
     """Hold a free slot until now + HOLD_MINUTES: search stops offering it, and only a booking
-    naming the hold can take it. Refuses (409 slot_unavailable, with the next free slots) a slot
+    naming the hold can take it. Refuses (409 with the refusal's code, and the next free slots) a slot
     that search would not offer, held ones included."""
     now = now or timezone.now()
     bookable_check(surgeon=surgeon, location=location, appointment_type=appointment_type, start=start)
@@ -46,14 +46,15 @@ def hold_create(
         with transaction.atomic():
             surgeon_serialised(surgeon_id=surgeon.pk)
             Hold.objects.filter(surgeon=surgeon, expires_at__lte=now).delete()
-            if not slot_is_free(
+            refusal = slot_refusal(
                 appointment_type=appointment_type,
                 tier=tier,
                 surgeon_id=surgeon.pk,
                 location_id=location.pk,
                 start=start,
                 now=now,
-            ):
+            )
+            if refusal is not None:
                 raise _slot_unavailable(
                     surgeon=surgeon,
                     location=location,
@@ -61,6 +62,7 @@ def hold_create(
                     tier=tier,
                     start=start,
                     now=now,
+                    refusal=refusal,
                 )
             end = start + dt.timedelta(minutes=appointment_type.duration_minutes)
             return Hold.objects.create(

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 
 from booking.models import Patient
 from locations.models import Location
@@ -17,6 +17,46 @@ from practice.errors import Conflict, InvalidInput
 class PatientHasAppointments(Conflict):
     code = "patient_has_appointments"
     default_message = "The patient has appointments or surgeries on record and cannot be deleted."
+
+
+class PossibleDuplicate(Conflict):
+    code = "possible_duplicate"
+    default_message = (
+        "A patient with the same name and date of birth, or the same phone and date of birth, is on "
+        "record; use them, or send confirm_new=true to create a new patient anyway."
+    )
+
+    def __init__(self, matches: list[Patient]) -> None:
+        super().__init__(
+            fields={"confirm_new": [self.default_message]},
+            extra={
+                "matches": [
+                    {
+                        "id": match.pk,
+                        "first_name": match.first_name,
+                        "last_name": match.last_name,
+                        "date_of_birth": match.date_of_birth.isoformat(),
+                        "phone": str(match.phone),
+                        "record_number": match.record_number,
+                    }
+                    for match in matches
+                ]
+            },
+        )
+        self.matches = matches
+
+
+def patient_duplicates(
+    *, first_name: str, last_name: str, date_of_birth: dt.date, phone: Any
+) -> list[Patient]:
+    """Patients who may be this one: the same name (any case) and date of birth, or the same phone
+    and date of birth."""
+    same_name = Q(first_name__iexact=first_name.strip(), last_name__iexact=last_name.strip())
+    return list(
+        Patient.objects.filter(Q(date_of_birth=date_of_birth) & (same_name | Q(phone=phone))).order_by("id")[
+            :5
+        ]
+    )
 
 
 def patient_validate(*, date_of_birth: dt.date | None, today: dt.date | None = None) -> None:
@@ -47,8 +87,17 @@ def patient_create(
     record_number: str | None = None,
     preferred_location: Location | None = None,
     language: str = "en",
+    confirm_new: bool = False,
 ) -> Patient:
+    """Create a patient. One who may already be on record (`patient_duplicates`) is refused with
+    the matches (409 `possible_duplicate`) unless `confirm_new`."""
     patient_validate(date_of_birth=date_of_birth)
+    if not confirm_new:
+        matches = patient_duplicates(
+            first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, phone=phone
+        )
+        if matches:
+            raise PossibleDuplicate(matches)
     patient = Patient(
         first_name=first_name.strip(),
         last_name=last_name.strip(),

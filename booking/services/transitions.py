@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from booking.models import Appointment, AppointmentStatus, VisitEventKind
 from booking.services.events import event_record
+from booking.services.referrals import referral_requeue
 from booking.services.surgeries import follow_up_unlink
 from booking.services.waitlist import slot_offer
 from practice.errors import Conflict, InvalidInput
@@ -110,10 +111,12 @@ def appointment_complete(*, appointment: Appointment) -> Appointment:
 
 
 def appointment_no_show(*, appointment: Appointment) -> Appointment:
-    """The patient did not come: booked or confirmed → no_show."""
+    """The patient did not come: booked or confirmed → no_show. A referral it was booked from goes
+    back in the queue."""
     with transaction.atomic():
         current = _transition(appointment=appointment, action="no_show")
         follow_up_unlink(appointment=current)
+        referral_requeue(appointment=current)
     return current
 
 
@@ -138,6 +141,7 @@ def appointment_cancel(
             update_fields=["status", "cancelled_at", "cancellation_reason", "late_cancellation", "updated_at"]
         )
         follow_up_unlink(appointment=current)
+        referral_requeue(appointment=current)
         event_record(kind=VisitEventKind.CANCELLED, appointment_id=current.pk)
         if current.start > now:
             slot_offer(appointment=current)

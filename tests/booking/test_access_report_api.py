@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
+from booking.models import Referral, ReferralStatus
+from booking.services import referral_due_by
 from locations.models import Block
 from tests.factories import (
     AppointmentFactory,
@@ -17,6 +19,7 @@ from tests.factories import (
     BlockFactory,
     LocationFactory,
     OpeningHoursFactory,
+    PatientFactory,
     tier,
 )
 
@@ -121,3 +124,40 @@ def test_bad_report_parameters_are_400s_naming_them(scheduler_client: APIClient,
 
 def test_an_anonymous_client_may_not_read_the_report(anonymous_client: APIClient) -> None:
     assert report(anonymous_client).status_code == 401
+
+
+def test_it_reports_referrals_per_tier_and_location_from_arrival_to_visit(
+    scheduler_client: APIClient, block: Block
+) -> None:
+    location = block.location
+    visit_type = AppointmentTypeFactory(code="new-consultation")
+
+    def referral(received: dt.datetime, visit_days: int | None = None) -> Referral:
+        row = Referral.objects.create(
+            patient=PatientFactory(),
+            tier=tier("standard"),
+            appointment_type=visit_type,
+            received_at=received,
+            preferred_location=location,
+            due_by=referral_due_by(tier=tier("standard"), received_at=received, preferred_location=location),
+            status=ReferralStatus.NEW if visit_days is None else ReferralStatus.SCHEDULED,
+        )
+        if visit_days is not None:
+            row.appointment = AppointmentFactory(
+                location=location, appointment_type=visit_type, start=received + dt.timedelta(days=visit_days)
+            )
+            row.save()
+        return row
+
+    received = dt.datetime(2027, 2, 1, 15, 0, tzinfo=dt.UTC)
+    for days in (4, 10, 12, 20):  # 20 days is past the standard 14
+        referral(received, visit_days=days)
+    referral(dt.datetime(2027, 2, 10, 15, 0, tzinfo=dt.UTC))  # open, due 24 Feb: overdue now
+    referral(dt.datetime(2027, 2, 25, 15, 0, tzinfo=dt.UTC))  # open, 13 days left
+    body = report(scheduler_client).json()  # type: ignore[attr-defined]
+    [line] = tier_entry(body, "standard")["referrals"]
+    assert (line["location"], line["name"], line["received"]) == (location.id, "Lakeview", 4 + 2)
+    assert (line["median_days_to_visit"], line["p90_days_to_visit"]) == (10.0, 20.0)
+    assert line["seen_within_window"] == 0.75
+    assert line["open_by_days_left"] == {"overdue": 1, "0-2": 0, "3-6": 0, "7-13": 1, "14+": 0}
+    assert tier_entry(body, "urgent")["referrals"] == []

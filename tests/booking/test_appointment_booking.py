@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
+from booking.availability import REFUSAL_NOT_IN_BLOCK, REFUSAL_OUTSIDE_HOURS
 from booking.models import Appointment, AppointmentStatus
 from booking.selectors import slots_free
 from booking.services import (
@@ -120,7 +121,7 @@ def test_a_clash_the_slot_check_misses_is_refused_by_the_database_as_a_409(
         appointment_type=bookable.visit,
         start=bookable.at(9),
     )
-    monkeypatch.setattr(appointments, "slot_is_free", lambda **kwargs: True)
+    monkeypatch.setattr(appointments, "slot_refusal", lambda **kwargs: None)
     response = scheduler_client.post(
         "/api/v1/appointments/", booking(bookable, bookable.at(9, 15)), **headers
     )
@@ -144,14 +145,16 @@ def test_any_other_integrity_error_while_booking_is_a_409_not_a_500(
 
 
 @pytest.mark.parametrize(
-    "start_hour", [7, 12, 17], ids=["before the block", "after the block", "after opening hours"]
+    ("start_hour", "code"),
+    [(7, REFUSAL_OUTSIDE_HOURS), (12, REFUSAL_NOT_IN_BLOCK), (17, REFUSAL_OUTSIDE_HOURS)],
+    ids=["before the block", "after the block", "after opening hours"],
 )
 def test_a_start_outside_the_surgeons_block_is_a_409(
-    bookable: BookablePractice, scheduler_client: APIClient, start_hour: int
+    bookable: BookablePractice, scheduler_client: APIClient, start_hour: int, code: str
 ) -> None:
     response = scheduler_client.post("/api/v1/appointments/", booking(bookable, bookable.at(start_hour)))
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == SlotUnavailable.code
+    assert response.json()["error"]["code"] == code
 
 
 def test_a_start_off_the_grid_is_a_409(bookable: BookablePractice, scheduler_client: APIClient) -> None:
@@ -339,3 +342,13 @@ def test_a_booked_slot_disappears_from_search(
     assert bookable.at(9) not in search()
     assert bookable.at(8, 45) not in search()  # a 30-minute visit at 08:45 would run into it
     assert bookable.at(9, 30) in search()
+
+
+def test_a_visit_carries_its_start_in_utc_and_in_the_clinics_local_time(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    booked = scheduler_client.post("/api/v1/appointments/", booking(bookable, bookable.at(9))).json()
+    assert booked["start"] == "2027-03-08T15:00:00Z"
+    assert booked["start_local"] == "2027-03-08T09:00:00-06:00"
+    listed = scheduler_client.get("/api/v1/appointments/").json()["results"]
+    assert [row["start_local"] for row in listed] == ["2027-03-08T09:00:00-06:00"]

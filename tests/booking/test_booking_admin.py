@@ -90,3 +90,21 @@ def test_the_appointment_page_shows_its_times_on_the_locations_clock(admin_site:
     assert "2027-03-15 10:00 CDT (UTC-05:00)" in page
     assert "2027-03-15 11:00 CDT (UTC-05:00)" in page
     assert "2027-03-10 08:05 CST (UTC-06:00)" in page
+
+
+def test_the_referral_list_shows_arrival_and_due_date_on_the_clinics_clock(admin_site: Client) -> None:
+    from booking.services import referral_create
+    from tests.factories import AppointmentTypeFactory, tier
+
+    referral_create(
+        patient=PatientFactory(),
+        tier=tier("standard"),
+        appointment_type=AppointmentTypeFactory(),
+        received_at=dt.datetime(2027, 3, 1, 15, 0, tzinfo=dt.UTC),
+        preferred_location=LocationFactory(timezone="America/Chicago"),
+        now=dt.datetime(2027, 3, 2, tzinfo=dt.UTC),
+    )
+    page = admin_site.get("/admin/booking/referral/").content.decode()
+    assert "2027-03-01 09:00 CST (UTC-06:00)" in page
+    assert "2027-03-16 00:00 CDT (UTC-05:00)" in page
+    assert admin_site.get("/admin/booking/referral/add/").status_code == 403

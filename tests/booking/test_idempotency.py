@@ -117,7 +117,14 @@ def test_keys_belong_to_one_user(bookable: BookablePractice, scheduler_client: A
 
 
 def test_a_key_expires_after_24_hours(bookable: BookablePractice, scheduler_client: APIClient) -> None:
-    body = {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1950-01-01", "phone": "+13125550177"}
+    # confirm_new: the second Ann Lee is a possible duplicate of the first, created all the same.
+    body = {
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "date_of_birth": "1950-01-01",
+        "phone": "+13125550177",
+        "confirm_new": True,
+    }
     post(scheduler_client, "/api/v1/patients/", body, "patient")
     with time_machine.travel(dt.datetime(2027, 3, 2, 12, 5, tzinfo=dt.UTC)):
         again = post(scheduler_client, "/api/v1/patients/", body, "patient")

@@ -10,7 +10,8 @@ import time_machine
 from rest_framework.test import APIClient
 
 from booking.models import Patient
-from booking.services import PatientHasAppointments
+from booking.services import PatientHasAppointments, PossibleDuplicate
+from practice.models import AuditEntry
 from tests.factories import AppointmentFactory, LocationFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +117,8 @@ def test_a_record_number_belongs_to_one_patient(scheduler_client: APIClient) -> 
 def test_patients_without_a_record_number_do_not_clash(scheduler_client: APIClient) -> None:
     first = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "record_number": ""})
     second = scheduler_client.post(
-        "/api/v1/patients/", {**NEW_PATIENT, "record_number": "", "phone": "+13125550198"}
+        "/api/v1/patients/",
+        {**NEW_PATIENT, "record_number": "", "phone": "+13125550198", "confirm_new": True},
     )
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.json()["record_number"] is None
@@ -198,3 +200,42 @@ def test_a_record_number_differing_only_in_case_is_the_same_record(scheduler_cli
         assert response.status_code == 400, response.json()
         assert list(response.json()["error"]["fields"]) == ["record_number"]
     assert Patient.objects.filter(record_number__iexact="mrn-0042").count() == 1
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        {"first_name": "MARIA", "last_name": "lopez ", "phone": "+13125550100"},
+        {"first_name": "Mary", "last_name": "Lopez-Garcia", "phone": "+13125550199"},
+    ],
+    ids=["name and birth date", "phone and birth date"],
+)
+def test_a_possible_duplicate_is_a_409_showing_the_match(
+    scheduler_client: APIClient, same: dict[str, str]
+) -> None:
+    existing = PatientFactory(
+        first_name="Maria", last_name="Lopez", date_of_birth=dt.date(1961, 4, 12), phone="+13125550199"
+    )
+    response = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, **same, "record_number": ""})
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == PossibleDuplicate.code
+    assert [match["id"] for match in error["matches"]] == [existing.pk]
+    assert error["matches"][0]["date_of_birth"] == "1961-04-12"
+    assert Patient.objects.count() == 1
+    assert AuditEntry.objects.filter(object_type="patient", patient_id=existing.pk, action="read").exists()
+
+
+def test_a_possible_duplicate_is_created_when_the_scheduler_confirms_it_is_someone_new(
+    scheduler_client: APIClient,
+) -> None:
+    PatientFactory(first_name="Maria", last_name="Lopez", date_of_birth=dt.date(1961, 4, 12))
+    response = scheduler_client.post("/api/v1/patients/", {**NEW_PATIENT, "confirm_new": True})
+    assert response.status_code == 201, response.json()
+    assert "confirm_new" not in response.json()
+    assert Patient.objects.filter(last_name="Lopez").count() == 2
+
+
+def test_the_same_name_with_another_birth_date_is_no_duplicate(scheduler_client: APIClient) -> None:
+    PatientFactory(first_name="Maria", last_name="Lopez", date_of_birth=dt.date(1961, 4, 13))
+    assert scheduler_client.post("/api/v1/patients/", NEW_PATIENT).status_code == 201

@@ -178,7 +178,7 @@ def test_a_proposed_appointment_books_directly(
     booked = post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 201)
     assert booked["status"] == "booked"
     again = post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 409)
-    assert again["issue"][0]["details"]["coding"][0]["code"] == "slot_unavailable"
+    assert again["issue"][0]["details"]["coding"][0]["code"] == "taken"
 
 
 def test_book_with_status_cancelled_cancels_the_visit(

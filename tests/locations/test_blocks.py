@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from locations.models import Block, Location
 from locations.services.errors import BlockOverlap, InvalidInterval
-from tests.factories import BlockFactory, LocationFactory, SurgeonFactory
+from tests.factories import BlockFactory, LocationFactory, OpeningHoursFactory, SurgeonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +231,41 @@ def test_listing_blocks_takes_a_fixed_number_of_queries(
         BlockFactory(surgeon=surgeon, weekday=weekday, reserved_for_tier_id=None)
     with django_assert_max_num_queries(6):  # type: ignore[operator]
         assert scheduler_client.get(f"/api/v1/surgeons/{surgeon.pk}/blocks/").status_code == 200
+
+
+def test_a_block_inside_opening_hours_comes_back_without_warnings(admin_client_api: APIClient) -> None:
+    surgeon, location = SurgeonFactory(), LocationFactory()
+    OpeningHoursFactory(location=location, weekday=0, opens=dt.time(8), closes=dt.time(17))
+    response = admin_client_api.post(f"/api/v1/surgeons/{surgeon.pk}/blocks/", _block(location.pk))
+    assert response.status_code == 201
+    assert response.json()["warnings"] == []
+
+
+def test_a_block_reaching_outside_opening_hours_is_saved_with_a_warning_naming_those_hours(
+    admin_client_api: APIClient,
+) -> None:
+    surgeon, location = SurgeonFactory(), LocationFactory(name="Northside")
+    OpeningHoursFactory(location=location, weekday=0, opens=dt.time(8), closes=dt.time(12))
+    OpeningHoursFactory(location=location, weekday=0, opens=dt.time(13), closes=dt.time(17))
+    response = admin_client_api.post(
+        f"/api/v1/surgeons/{surgeon.pk}/blocks/", _block(location.pk, start="07:00", end="18:00")
+    )
+    assert response.status_code == 201
+    assert response.json()["warnings"] == [
+        f"{start} on Mondays is outside Northside's opening hours (08:00-12:00, 13:00-17:00) "
+        "and can never be booked."
+        for start in ("07:00-08:00", "12:00-13:00", "17:00-18:00")
+    ]
+    assert Block.objects.filter(surgeon=surgeon).exists()
+
+
+def test_a_block_on_a_closed_weekday_is_saved_with_a_warning_that_none_of_it_can_be_booked(
+    admin_client_api: APIClient,
+) -> None:
+    surgeon, location = SurgeonFactory(), LocationFactory(name="Northside")
+    OpeningHoursFactory(location=location, weekday=0, opens=dt.time(8), closes=dt.time(17))
+    response = admin_client_api.post(f"/api/v1/surgeons/{surgeon.pk}/blocks/", _block(location.pk, weekday=5))
+    assert response.status_code == 201
+    assert response.json()["warnings"] == [
+        "Northside is closed on Saturdays: none of this block (08:00-12:00) can ever be booked."
+    ]

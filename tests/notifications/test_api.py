@@ -426,3 +426,14 @@ def test_a_user_without_a_role_cannot_write_or_read_one(method: str, path: str) 
     client = APIClient()
     client.force_authenticate(UserFactory())
     assert getattr(client, method)(path, {}, format="json").status_code == 403
+
+
+def test_the_worklist_shows_schedulers_the_text_of_a_free_text_reply(
+    scheduler_client: APIClient, anonymous_client: APIClient
+) -> None:
+    appointment = _fitting_visit()
+    reactions.visit_booked(appointment=appointment)
+    text_from(anonymous_client, appointment.patient, "Can my daughter come with me? She drives.")
+    [row] = scheduler_client.get("/api/v1/worklist/").json()["results"]
+    assert row["kind"] == "reply"
+    assert row["reply_text"] == "Can my daughter come with me? She drives."

@@ -123,12 +123,14 @@ def test_the_spanish_catalog_translates_every_string_with_the_same_placeholders(
     path = Path(__file__).resolve().parents[2] / "notifications/locale/es/LC_MESSAGES/django.po"
     with path.open("rb") as source:
         catalog = read_po(source, locale="es")
-    placeholders = re.compile(r"%\(\w+\)s")
+    placeholders = re.compile(r"%\(\w+\)[sd]")
     for message in catalog:
         if not message.id:
             continue
-        assert message.string, message.id
+        # A plural message has a tuple of ids (singular, plural) and one string per plural form.
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), message.id
         assert "fuzzy" not in message.flags, message.id
-        assert sorted(placeholders.findall(message.id)) == sorted(placeholders.findall(message.string)), (
-            message.id
-        )
+        for string in strings:
+            assert sorted(placeholders.findall(ids[-1])) == sorted(placeholders.findall(string)), message.id
