@@ -75,9 +75,13 @@ def birth_date_matches(*, visit: Appointment, date_of_birth: dt.date) -> bool:
 
 
 def _window_end(*, visit: Appointment) -> dt.datetime:
-    """The latest a new time may start: the tier's window from the first booking of the visit's
-    chain of moves (as booking counts it), or the visit's own start when a scheduler booked it
-    past the window on purpose."""
+    """The latest a new time may start: a referral's `due_by` when the visit was booked from one
+    (its clock started when it arrived), else the tier's window from the first booking of the
+    visit's chain of moves (as booking counts it); or the visit's own start when a scheduler booked
+    it past the window on purpose."""
+    due_by = visit.referrals.values_list("due_by", flat=True).order_by("due_by").first()
+    if due_by is not None:
+        return due_by if visit.within_window else max(due_by, visit.start)
     anchor = visit.booked_at
     previous = visit.rescheduled_from
     for _ in range(50):  # a chain of moves, not a loop

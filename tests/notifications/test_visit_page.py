@@ -11,8 +11,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from booking.models import Appointment, AppointmentStatus
-from booking.services import appointment_cancel, appointment_reschedule
+from booking.models import Appointment, AppointmentStatus, Referral, ReferralStatus
+from booking.services import appointment_cancel, appointment_reschedule, referral_create
 from notifications.models import Message, MessageKind, VisitPageAccess, VisitPageAction
 from notifications.visit_links import visit_for_link, visit_link_token, visit_link_url
 from notifications.visit_page.services import BIRTH_DATE_TRIES_PER_VISIT, REFUSALS_PER_ADDRESS
@@ -218,6 +218,28 @@ def test_pick_another_time_offers_the_surgeons_free_times_inside_the_window(clie
         start = dt.datetime.fromtimestamp(int(stamp), tz=dt.UTC)
         assert MONDAY_MORNING <= start < window_end
         assert start != visit.start
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_pick_another_time_stays_before_the_due_date_of_the_visits_referral(client: Client) -> None:
+    visit = _booked()
+    # Referred ten days ago: of the standard tier's 14 days, four are left (to Friday's midnight).
+    referral = referral_create(
+        patient=visit.patient,
+        tier=visit.tier,
+        appointment_type=visit.appointment_type,
+        received_at=MONDAY_MORNING - dt.timedelta(days=10),
+        preferred_location=visit.location,
+    )
+    Referral.objects.filter(pk=referral.pk).update(appointment=visit, status=ReferralStatus.SCHEDULED)
+    _verified(client, visit)
+    page = client.get(_path(visit, "times")).content.decode()
+    starts = [
+        dt.datetime.fromtimestamp(int(stamp), tz=dt.UTC)
+        for _, stamp in re.findall(r'name="slot" id="[^"]+" value="(\d+)@(\d+)"', page)
+    ]
+    assert starts
+    assert max(starts) < referral.due_by < dt.datetime(2027, 3, 16, 5, 0, tzinfo=dt.UTC)
 
 
 @time_machine.travel(MONDAY_MORNING, tick=False)
