@@ -1,5 +1,6 @@
 """The demo practice for `make run` (`manage.py load_demo`): demo patients, each with an upcoming
-visit booked through the booking service, after the apps below have loaded theirs.
+visit booked through the booking service, and three referrals waiting in the queue, after the
+apps below have loaded theirs.
 
 It loads only into an empty database: a cancelled demo visit, a patient, a login anyone made is
 the user's data, and a second load would book over it, text the patients again or take slots
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from booking.models import ACTIVE_STATUSES, Appointment, Patient
 from booking.selectors import slots_earliest
-from booking.services import appointment_book, patient_create
+from booking.services import appointment_book, patient_create, referral_create
 from locations.demo import demo_load as locations_demo_load
 from locations.models import Location, Surgeon
 from practice.demo import demo_load as practice_demo_load
@@ -29,6 +30,43 @@ PATIENTS = [
     ("Tomasz", "Nowak", dt.date(1972, 11, 19), "+13125550182", "DEMO-0002", "second-opinion", "standard"),
     ("Grace", "Oyelaran", dt.date(1985, 2, 27), "+16305550183", "DEMO-0003", "post-op-follow-up", "standard"),
     ("Henry", "Becker", dt.date(1949, 8, 8), "+16025550184", "DEMO-0004", "new-consultation", "urgent"),
+]
+
+REFERRALS = [
+    # first, last, date of birth, phone, record number, language, tier code, days since it arrived, source
+    (
+        "Amara",
+        "Singh",
+        dt.date(1966, 4, 14),
+        "+13125550185",
+        "DEMO-0005",
+        "en",
+        "standard",
+        9,
+        "Dr. Chen, Northside Family Medicine",
+    ),
+    (
+        "Luis",
+        "Moreno",
+        dt.date(1979, 9, 3),
+        "+16305550186",
+        "DEMO-0006",
+        "es",
+        "urgent",
+        1,
+        "Mercy Hospital emergency department",
+    ),
+    (
+        "Ellen",
+        "Park",
+        dt.date(1990, 1, 22),
+        "+16025550187",
+        "DEMO-0007",
+        "en",
+        "standard",
+        3,
+        "Dr. Osei, Desert Sports Medicine",
+    ),
 ]
 
 
@@ -67,6 +105,7 @@ def demo_load() -> list[str]:
     lines = practice_demo_load()
     lines += locations_demo_load()
     lines += _patients_load()
+    lines += _referrals_load()
     return lines
 
 
@@ -94,6 +133,36 @@ def _patients_load() -> list[str]:
             lines.append(
                 f"patient {patient} ({record}): {upcoming.appointment_type} on {upcoming.start:%Y-%m-%d %H:%M} UTC"
             )
+    return lines
+
+
+def _referrals_load() -> list[str]:
+    """Patients referred and not yet booked: the scheduler's queue (`/api/v1/referrals/?status=open`)."""
+    now = timezone.now()
+    appointment_type = AppointmentType.objects.filter(code="new-consultation").first()
+    lines: list[str] = []
+    for first, last, born, phone, record, language, tier_code, days_ago, source in REFERRALS:
+        tier = UrgencyTier.objects.filter(code=tier_code).first()
+        if appointment_type is None or tier is None:
+            continue
+        patient = patient_create(
+            first_name=first,
+            last_name=last,
+            date_of_birth=born,
+            phone=phone,
+            sms_consent=True,
+            record_number=record,
+            language=language,
+        )
+        referral = referral_create(
+            patient=patient,
+            tier=tier,
+            appointment_type=appointment_type,
+            received_at=now - dt.timedelta(days=days_ago),
+            source=source,
+            now=now,
+        )
+        lines.append(f"referral of {patient} ({record}, {tier_code}): due by {referral.due_by:%Y-%m-%d} UTC")
     return lines
 
 

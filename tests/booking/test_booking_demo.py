@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from booking.demo import DatabaseNotEmpty, demo_data_held, demo_load
-from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient
+from booking.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient, Referral, ReferralStatus
 from locations.models import Location
 from tests.factories import LocationFactory, PatientFactory, UserFactory
 
@@ -18,13 +18,21 @@ def test_the_demo_books_each_demo_patient_one_upcoming_visit() -> None:
     demo_load()
     patients = Patient.objects.filter(record_number__startswith="DEMO-")
     appointments = Appointment.objects.filter(patient__in=patients, status__in=ACTIVE_STATUSES)
-    assert patients.count() == 4
     assert sorted(appointments.values_list("patient__record_number", flat=True)) == [
         "DEMO-0001",
         "DEMO-0002",
         "DEMO-0003",
         "DEMO-0004",
     ]
+
+
+def test_the_demo_leaves_three_referrals_waiting_in_the_queue_the_urgent_one_first() -> None:
+    demo_load()
+    waiting = Referral.objects.filter(status=ReferralStatus.NEW).order_by("due_by")
+    assert [referral.patient.record_number for referral in waiting] == ["DEMO-0006", "DEMO-0005", "DEMO-0007"]
+    assert [referral.tier.code for referral in waiting] == ["urgent", "standard", "standard"]
+    assert not Appointment.objects.filter(patient__referrals__in=waiting).exists()
+    assert waiting[0].patient.language == "es"
 
 
 def test_a_fresh_migrated_database_counts_as_empty_though_migrations_seed_roles_and_tiers() -> None:
