@@ -22,6 +22,7 @@ from rest_framework import status
 
 from practice.errors import DomainError
 from practice.models import AuthToken, LoginFailure
+from practice.permissions import role_annotations, user_roles_note
 
 logger = logging.getLogger(__name__)
 
@@ -137,10 +138,21 @@ def token_create(*, user: User) -> IssuedToken:
 
 def token_authenticate(*, secret: str) -> AuthToken | None:
     """The live token with this secret, its use noted (at most once a minute); None if there is
-    none, it has expired (and is then deleted) or its user is inactive."""
-    token = AuthToken.objects.select_related("user").filter(key_hash=token_hash(secret)).first()
+    none, it has expired (and is then deleted) or its user is inactive.
+
+    The token, its user and the user's roles come in one query: the user carries its role groups
+    (`practice.permissions.user_roles_note`), so the view's role check asks the database nothing.
+    Read on every request, never cached: a logout, a deactivation or a role change takes effect
+    on the very next request."""
+    token = (
+        AuthToken.objects.select_related("user")
+        .annotate(**role_annotations(user_field="user_id"))
+        .filter(key_hash=token_hash(secret))
+        .first()
+    )
     if token is None:
         return None
+    user_roles_note(token.user, row=token)
     now = timezone.now()
     if now >= token_expires_at(token=token) or not token.user.is_active:
         token.delete()

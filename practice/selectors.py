@@ -6,7 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
 from practice.models import AppointmentType, AuditEntry, UrgencyTier
 
@@ -44,6 +44,45 @@ class UrgencyTierFilter(django_filters.FilterSet):
     class Meta:
         model = UrgencyTier
         fields = ["code"]
+
+
+class UnknownCode(Exception):
+    """A code that names no (active) appointment type or no urgency tier; `field` says which."""
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(f"Object with code={code} does not exist.")
+        self.field = field
+
+
+def _code_lookup(code: str) -> str | None:
+    # PostgreSQL refuses a NUL byte in a query (a 500); no code holds one.
+    return None if "\x00" in code else code
+
+
+def appointment_type_and_tier(
+    *, type_code: str, tier_code: str | None, type_field: str = "appointment_type", tier_field: str = "tier"
+) -> tuple[AppointmentType, UrgencyTier | None]:
+    """The active appointment type and the urgency tier with these codes, in one query (the tier
+    rides along as subqueries); raises UnknownCode naming the field of a code that matches none.
+
+    A search's two lookups as one round trip: the tier's columns are read beside the type's."""
+    type_lookup, tier_lookup = _code_lookup(type_code), None if tier_code is None else _code_lookup(tier_code)
+    tier_columns = [field.attname for field in UrgencyTier._meta.concrete_fields]
+    query = AppointmentType.objects.filter(code=type_lookup, is_active=True)
+    if tier_code is not None:
+        tier_row = UrgencyTier.objects.filter(code=tier_lookup)
+        query = query.annotate(
+            **{f"tier_column_{column}": Subquery(tier_row.values(column)[:1]) for column in tier_columns}
+        )
+    appointment_type = query.first() if type_lookup is not None else None
+    if appointment_type is None:
+        raise UnknownCode(type_field, type_code)
+    if tier_code is None:
+        return appointment_type, None
+    values = [getattr(appointment_type, f"tier_column_{column}") for column in tier_columns]
+    if values[tier_columns.index("id")] is None:
+        raise UnknownCode(tier_field, tier_code)
+    return appointment_type, UrgencyTier.from_db(appointment_type._state.db, tier_columns, values)
 
 
 def appointment_type_list() -> QuerySet[AppointmentType]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -19,12 +19,15 @@ from booking.availability import slots_data
 from booking.selectors import SlotsInWindow, slots_earliest, slots_free, slots_in_window
 from booking.serializers import SlotSerializer
 from locations.models import Location, Surgeon
-from practice.fields import MAX_YEAR, MIN_YEAR, AwareDateTimeField, CodeRelatedField, unspace_offset
+from practice.fields import MAX_YEAR, MIN_YEAR, AwareDateTimeField, unspace_offset
 from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import IsScheduler
+from practice.selectors import UnknownCode, appointment_type_and_tier
 
 MAX_RANGE_DAYS = 62
 MAX_EARLIEST_LIMIT = 50
+# A row id past bigint's range would be a database error (a 500), not a 400.
+MAX_ID = 2**63 - 1
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -60,19 +63,37 @@ class DateOrInstantField(serializers.Field):
 
 
 class SlotFilterSerializer(serializers.Serializer):
-    """What both slot searches share: the type, and optionally one surgeon or one location."""
+    """What both slot searches share: the type, and optionally one surgeon or one location.
 
-    appointment_type = CodeRelatedField(
-        slug_field="code",
-        queryset=AppointmentType.objects.filter(is_active=True),
-        help_text="Appointment type code.",
+    Plain fields, not related fields: the type and the tier are read together in one query
+    (`appointment_type_and_tier`), and a surgeon or location is looked up only when the search
+    finds nothing (was it unknown, or just busy?), so a search costs no round trip of its own."""
+
+    appointment_type = serializers.CharField(help_text="Appointment type code.")
+    surgeon = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Only this surgeon."
     )
-    surgeon = serializers.PrimaryKeyRelatedField(
-        queryset=Surgeon.objects.all(), required=False, help_text="Only this surgeon."
+    location = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Only this location."
     )
-    location = serializers.PrimaryKeyRelatedField(
-        queryset=Location.objects.all(), required=False, help_text="Only this location."
-    )
+
+
+def search_terms(data: dict[str, Any]) -> tuple[AppointmentType, UrgencyTier | None]:
+    """The validated parameters' type and tier, or a 400 naming the parameter that names neither."""
+    try:
+        return appointment_type_and_tier(type_code=data["appointment_type"], tier_code=data.get("tier"))
+    except UnknownCode as unknown:
+        raise serializers.ValidationError({unknown.field: [str(unknown)]}) from None
+
+
+def unknown_filters_refuse(data: dict[str, Any]) -> None:
+    """A 400 naming `surgeon` or `location` if it names no such row. Called only when a search
+    found nothing: a found slot proves both exist."""
+    for field, model in (("surgeon", Surgeon), ("location", Location)):
+        if field in data and not model.objects.filter(pk=data[field]).exists():
+            raise serializers.ValidationError(
+                {field: [f'Invalid pk "{data[field]}" - object does not exist.']}
+            )
 
 
 class RangeSerializer(serializers.Serializer):
@@ -109,11 +130,8 @@ def instants(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> tuple[
 
 
 class SlotSearchSerializer(SlotFilterSerializer, RangeSerializer):
-    tier = CodeRelatedField(
-        slug_field="code",
-        queryset=UrgencyTier.objects.all(),
-        required=False,
-        help_text="Urgency tier code; without one, the request has the lowest rank.",
+    tier = serializers.CharField(
+        required=False, help_text="Urgency tier code; without one, the request has the lowest rank."
     )
 
 
@@ -130,23 +148,24 @@ class SlotListApi(APIView):
         params = SlotSearchSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
+        appointment_type, tier = search_terms(data)
         start, end = instants(data["start"], data["end"])
         slots = slots_free(
-            appointment_type=data["appointment_type"],
-            tier=data.get("tier"),
+            appointment_type=appointment_type,
+            tier=tier,
             start=start,
             end=end,
-            surgeon_ids=[data["surgeon"].id] if "surgeon" in data else None,
-            location_ids=[data["location"].id] if "location" in data else None,
+            surgeon_ids=[data["surgeon"]] if "surgeon" in data else None,
+            location_ids=[data["location"]] if "location" in data else None,
             location_dates=None if isinstance(data["start"], dt.datetime) else (data["start"], data["end"]),
         )
+        if not slots:
+            unknown_filters_refuse(data)
         return Response(slots_data(slots))
 
 
 class SlotEarliestSerializer(SlotFilterSerializer):
-    tier = CodeRelatedField(
-        slug_field="code", queryset=UrgencyTier.objects.all(), help_text="Urgency tier code."
-    )
+    tier = serializers.CharField(help_text="Urgency tier code.")
     limit = serializers.IntegerField(
         min_value=1, max_value=MAX_EARLIEST_LIMIT, default=5, help_text="How many slots (default 5)."
     )
@@ -185,17 +204,25 @@ class SlotEarliestApi(APIView):
         params = SlotEarliestSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        tier: UrgencyTier = data["tier"]
+        appointment_type, maybe_tier = search_terms(data)
+        tier = cast(UrgencyTier, maybe_tier)  # the parameter is required
+        location = None
+        if "location" in data:
+            location = Location.objects.filter(pk=data["location"]).first()
+            if location is None:
+                unknown_filters_refuse(data)
         now = timezone.now()
         slots = slots_earliest(
-            appointment_type=data["appointment_type"],
+            appointment_type=appointment_type,
             tier=tier,
-            surgeon_ids=[data["surgeon"].id] if "surgeon" in data else None,
-            location_ids=[data["location"].id] if "location" in data else None,
+            surgeon_ids=[data["surgeon"]] if "surgeon" in data else None,
+            location_ids=[data["location"]] if "location" in data else None,
             limit=data["limit"],
             now=now,
         )
-        judged = slots_in_window(tier=tier, slots=slots, location=data.get("location"), now=now)
+        if not slots:
+            unknown_filters_refuse(data)
+        judged = slots_in_window(tier=tier, slots=slots, location=location, now=now)
         return Response(earliest_answer(tier=tier, judged=judged))
 
 
