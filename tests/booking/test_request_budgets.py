@@ -18,8 +18,16 @@ from rest_framework.test import APIClient
 
 from locations.models import Block
 from practice.logins import token_create
+from practice.models import IdempotencyKey
 from practice.permissions import SCHEDULERS
-from tests.factories import AppointmentTypeFactory, BlockFactory, LocationFactory, OpeningHoursFactory
+from tests.factories import (
+    BOOKING_NOW,
+    AppointmentTypeFactory,
+    BlockFactory,
+    BookablePractice,
+    LocationFactory,
+    OpeningHoursFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +131,44 @@ def test_the_calendar_statements_are_prepared_once_per_connection(
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'practice_calendar_%%'")
         prepared = cursor.fetchone()[0]
     assert prepared >= 4 and first.captured_queries
+
+
+def booking_body(practice: BookablePractice, hour: int) -> dict[str, Any]:
+    return {
+        "patient": practice.patient.id,
+        "surgeon": practice.surgeon.id,
+        "location": practice.location.id,
+        "appointment_type": practice.visit.code,
+        "tier": "standard",
+        "start": practice.at(hour).isoformat(),
+    }
+
+
+def test_a_keyed_booking_costs_at_most_three_statements_more_than_an_unkeyed_one(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    scheduler_client.post("/api/v1/appointments/", booking_body(bookable, 8))  # warm: prepared statements
+    with CaptureQueriesContext(connection) as unkeyed:
+        assert scheduler_client.post("/api/v1/appointments/", booking_body(bookable, 9)).status_code == 201
+    with CaptureQueriesContext(connection) as keyed:
+        response = scheduler_client.post(
+            "/api/v1/appointments/", booking_body(bookable, 10), HTTP_IDEMPOTENCY_KEY="one"
+        )
+    assert response.status_code == 201
+    assert len(keyed.captured_queries) <= len(unkeyed.captured_queries) + 3
+    assert not any(query["sql"].startswith("DELETE") for query in keyed.captured_queries)
+
+
+def test_a_retry_after_the_key_expired_acts_afresh_without_a_purge(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    first = scheduler_client.post(
+        "/api/v1/appointments/", booking_body(bookable, 9), HTTP_IDEMPOTENCY_KEY="k"
+    )
+    with time_machine.travel(BOOKING_NOW + dt.timedelta(hours=25), tick=False):
+        again = scheduler_client.post(
+            "/api/v1/appointments/", booking_body(bookable, 10), HTTP_IDEMPOTENCY_KEY="k"
+        )
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] != first.json()["id"]
+    assert IdempotencyKey.objects.get(key="k").response_body["id"] == again.json()["id"]
