@@ -9,14 +9,15 @@ from typing import Any, cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking.availability import slots_data
-from booking.selectors import SlotsInWindow, slots_earliest, slots_free, slots_in_window
+from booking.selectors import SlotsInWindow, slot_key, slots_earliest, slots_free, slots_in_window, slots_page
+from booking.selectors.slots import SlotKey
 from booking.serializers import SlotSerializer
 from locations.models import Location, Surgeon
 from practice.fields import MAX_YEAR, MIN_YEAR, AwareDateTimeField, unspace_offset
@@ -28,8 +29,10 @@ MAX_RANGE_DAYS = 62
 MAX_EARLIEST_LIMIT = 50
 # A row id past bigint's range would be a database error (a 500), not a 400.
 MAX_ID = 2**63 - 1
+MAX_PAGE_SIZE = 1000
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,19})\.(\d{1,19})$")
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -129,9 +132,50 @@ def instants(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> tuple[
     return first, last
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class SlotCursorField(serializers.Field):
+    """Where a page of slots ends, as the `Link` header's next URL carries it: the last slot's
+    start (microseconds since 1970), surgeon and location."""
+
+    default_error_messages = {"invalid": "Use the after value of a Link header's next URL."}
+
+    def to_internal_value(self, data: Any) -> SlotKey:
+        match = _CURSOR.match(str(data))
+        if match is None:
+            self.fail("invalid")
+        micros, surgeon, location = (int(part) for part in match.groups())
+        start = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
+        if not (MIN_YEAR <= start.year <= MAX_YEAR and surgeon <= MAX_ID and location <= MAX_ID):
+            self.fail("invalid")
+        return (start, surgeon, location)
+
+    def to_representation(self, value: Any) -> str:
+        return slot_cursor(value)
+
+
+def slot_cursor(key: SlotKey) -> str:
+    start, surgeon, location = key
+    micros = (start - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+    return f"{micros}.{surgeon}.{location}"
+
+
 class SlotSearchSerializer(SlotFilterSerializer, RangeSerializer):
     tier = serializers.CharField(
         required=False, help_text="Urgency tier code; without one, the request has the lowest rank."
+    )
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        required=False,
+        help_text=(
+            f"At most this many slots (1-{MAX_PAGE_SIZE}), the first ones; when the page is full, "
+            'a `Link: <...>; rel="next"` header gives the URL of the next page. Without it, '
+            "every slot in the range (one answer; a large practice's may run to megabytes)."
+        ),
+    )
+    after = SlotCursorField(
+        required=False,
+        help_text="Only slots after this one: set by the next-page URL, not by hand.",
     )
 
 
@@ -142,7 +186,18 @@ class SlotListApi(APIView):
     permission_classes = [IsScheduler]
 
     @extend_schema(
-        parameters=[SlotSearchSerializer], responses={200: SlotSerializer(many=True)}, tags=["slots"]
+        parameters=[
+            SlotSearchSerializer,
+            OpenApiParameter(
+                "Link",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description='With `limit`, when the page is full: `<next page URL>; rel="next"`.',
+            ),
+        ],
+        responses={200: SlotSerializer(many=True)},
+        tags=["slots"],
     )
     def get(self, request: Request) -> Response:
         params = SlotSearchSerializer(data=request.query_params)
@@ -150,18 +205,29 @@ class SlotListApi(APIView):
         data = params.validated_data
         appointment_type, tier = search_terms(data)
         start, end = instants(data["start"], data["end"])
-        slots = slots_free(
-            appointment_type=appointment_type,
-            tier=tier,
-            start=start,
-            end=end,
-            surgeon_ids=[data["surgeon"]] if "surgeon" in data else None,
-            location_ids=[data["location"]] if "location" in data else None,
-            location_dates=None if isinstance(data["start"], dt.datetime) else (data["start"], data["end"]),
-        )
-        if not slots:
+        search: dict[str, Any] = {
+            "appointment_type": appointment_type,
+            "tier": tier,
+            "start": start,
+            "end": end,
+            "surgeon_ids": [data["surgeon"]] if "surgeon" in data else None,
+            "location_ids": [data["location"]] if "location" in data else None,
+            "location_dates": None
+            if isinstance(data["start"], dt.datetime)
+            else (data["start"], data["end"]),
+        }
+        if "limit" not in data:
+            slots = slots_free(**search)
+        else:
+            slots = slots_page(**search, limit=data["limit"], after=data.get("after"))
+        if not slots and "after" not in data:
             unknown_filters_refuse(data)
-        return Response(slots_data(slots))
+        headers = {}
+        if "limit" in data and len(slots) == data["limit"]:
+            following = request.query_params.copy()
+            following["after"] = slot_cursor(slot_key(slots[-1]))
+            headers["Link"] = f'<{request.build_absolute_uri("?" + following.urlencode())}>; rel="next"'
+        return Response(slots_data(slots), headers=headers)
 
 
 class SlotEarliestSerializer(SlotFilterSerializer):
