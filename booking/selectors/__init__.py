@@ -4,7 +4,12 @@ it was one module."""
 
 from booking.selectors.appointments import appointments_with_details
 from booking.selectors.calendar import LONGEST_VISIT
-from booking.selectors.conflicts import AppointmentConflict, appointment_conflicts, future_appointments_exist
+from booking.selectors.conflicts import (
+    AppointmentConflict,
+    appointment_conflicts,
+    future_appointments_exist,
+    visit_conflicts_kept,
+)
 from booking.selectors.patients import (
     PATIENT_SEARCH_MIN_PHONE_DIGITS,
     PatientTexts,
@@ -71,5 +76,6 @@ __all__ = [
     "surgeries_list",
     "third_next_available",
     "tier_window_end",
+    "visit_conflicts_kept",
     "waitlist_matches",
 ]

@@ -4,6 +4,7 @@
 - `appointments`: booking and moving a visit; `transitions`: confirm, check in, cancel, ...
 - `waitlist`: waitlist entries, and offers of freed slots; `waitlist_accept`: a YES books one.
 - `surgeries`: surgeries and the follow-up windows a visit fulfils.
+- `conflicts`: the kept rows of visits that no longer fit.
 - `events`: the visit events each change records for whoever reacts (notifications).
 """
 
@@ -17,6 +18,7 @@ from booking.services.appointments import (
     appointment_book,
     appointment_reschedule,
 )
+from booking.services.conflicts import visit_conflicts_current, visit_conflicts_refresh
 from booking.services.events import event_record
 from booking.services.patients import (
     PatientHasAppointments,
@@ -83,6 +85,8 @@ __all__ = [
     "slot_offer",
     "surgery_record",
     "surgery_update",
+    "visit_conflicts_current",
+    "visit_conflicts_refresh",
     "waitlist_entries_expire",
     "waitlist_entry_create",
     "waitlist_entry_delete",
