@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -30,8 +31,12 @@ def role_annotations(*, user_field: str) -> dict[str, Exists]:
 
 def user_roles_note(user: Any, *, row: Any) -> None:
     """Keep on `user`, for this request only, the role groups `role_annotations` read into `row`."""
-    groups = frozenset(group for group in ROLE_GROUPS.values() if getattr(row, f"in_{group}"))
-    setattr(user, _ROLES_ATTRIBUTE, groups)
+    user_groups_note(user, groups=[group for group in ROLE_GROUPS.values() if getattr(row, f"in_{group}")])
+
+
+def user_groups_note(user: Any, *, groups: Iterable[str]) -> None:
+    """Keep on `user`, for this request only, which role groups it is in (read with the user)."""
+    setattr(user, _ROLES_ATTRIBUTE, frozenset(groups))
 
 
 def _has_role(user: Any, groups: list[str]) -> bool:

@@ -11,9 +11,6 @@ ORM loader reads the same rows, and conflicts use it.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import re
-import weakref
 from collections.abc import Collection, Iterable, Sequence
 from functools import cache
 from typing import Any
@@ -30,6 +27,7 @@ from booking.availability import (
 )
 from booking.models import ACTIVE_STATUSES, Appointment
 from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
+from practice.db import execute_prepared, numbered
 from practice.models import UrgencyTier
 
 # A local day that [start, end) touches begins at most 25 hours before start and ends at most 25
@@ -91,7 +89,7 @@ def calendar_for_conflicts(
             "exclude": None,
         }
         with connection.cursor() as cursor:
-            _execute_prepared(cursor, _conflict_statements(), params)
+            execute_prepared(cursor, _conflict_statements(), _PARAMETERS, params)
             block_rows = cursor.fetchall()
             cursor.nextset()
             hours_rows = cursor.fetchall()
@@ -139,9 +137,9 @@ def _calendar_postgresql(
     exclude_appointment_id: int | None,
 ) -> Calendar:
     """`calendar_for_slots` in one round trip of four precompiled statements, prepared on the
-    server once per connection (`_calendar_batch`). The zones are not known before the blocks are
-    read, so every load is bounded by the range padded to whole local days in any zone (a superset
-    of what the engine reads).
+    server once per connection (`practice.db.execute_prepared`). The zones are not known before
+    the blocks are read, so every load is bounded by the range padded to whole local days in any
+    zone (a superset of what the engine reads).
 
     Measured on bench/slots.py's large practice against `_calendar_orm`: booking's one-slot check
     takes 1 ms instead of 4-5 ms (0.4 ms of CPU instead of 3-4), 14 days of slots for every
@@ -165,7 +163,7 @@ def _calendar_postgresql(
         "exclude": exclude_appointment_id,
     }
     with connection.cursor() as cursor:
-        _execute_prepared(cursor, statements, params)
+        execute_prepared(cursor, statements, _PARAMETERS, params)
         block_rows = cursor.fetchall()
         cursor.nextset()
         hours_rows = cursor.fetchall()
@@ -201,43 +199,6 @@ _PARAMETERS = (
     ("statuses", "text[]"),
     ("exclude", "bigint"),
 )
-# Each connection's prepared statements: the names each set of statements was prepared under.
-_prepared: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], list[str]]] = weakref.WeakKeyDictionary()
-_names = itertools.count()
-
-
-def _execute_prepared(cursor: Any, statements: tuple[str, ...], params: dict[str, Any]) -> None:
-    """Run `statements` as prepared statements of this connection, in one round trip; the cursor
-    is left on the first statement's rows.
-
-    The first batch on a connection prepares them (PREPARE ... AS, then EXECUTE, still one round
-    trip); every later one only EXECUTEs them, so PostgreSQL neither parses nor plans them again
-    (0.6-0.7 ms of a one-surgeon-day search). SQL-level PREPARE rather than psycopg's protocol
-    level: Django's cursors bind parameters client-side (several statements in one round trip,
-    counted as one query), and those never prepare. A prepared statement outlives a rolled-back
-    transaction, so a batch that succeeded has them for the connection's life; one that failed
-    is prepared afresh under new names next time. (Not for a pooler in transaction mode, which
-    hands the session's statements to other clients: it would need protocol-level preparing.)"""
-    known = _prepared.setdefault(connection.connection, {})
-    names = known.get(statements)
-    prepares = ""
-    if names is None:
-        attempt = next(_names)
-        names = [f"practice_calendar_{attempt}_{index}" for index in range(len(statements))]
-        types = ", ".join(kind for _, kind in _PARAMETERS)
-        prepares = (
-            "; ".join(
-                f"PREPARE {name} ({types}) AS {statement}"
-                for name, statement in zip(names, statements, strict=True)
-            )
-            + "; "
-        )
-    arguments = ", ".join(f"%({name})s" for name, _ in _PARAMETERS)
-    cursor.execute(prepares + "; ".join(f"EXECUTE {name} ({arguments})" for name in names), params)
-    if prepares:
-        for _ in names:  # each PREPARE's empty result comes first
-            cursor.nextset()
-        known[statements] = names  # noted only now: a failed batch prepares under new names
 
 
 @cache
@@ -284,8 +245,7 @@ def _calendar_statements(*, by_surgeon: bool, by_location: bool, excluding: bool
         " AND start >= %(busy_low)s AND start < %(high)s AND busy_until > %(low)s"
         + (" AND id <> %(exclude)s" if excluding else ""),
     ]
-    positions = {name: f"${index}" for index, (name, _) in enumerate(_PARAMETERS, start=1)}
-    return tuple(re.sub(r"%\((\w+)\)s", lambda match: positions[match[1]], text) for text in statements)
+    return tuple(numbered(text, _PARAMETERS) for text in statements)
 
 
 def _calendar_orm(

@@ -116,21 +116,18 @@ def test_a_search_for_an_unknown_surgeon_is_still_a_400_naming_it(
 
 
 @pytest.mark.postgresql
-def test_the_calendar_statements_are_prepared_once_per_connection(
+def test_a_search_runs_only_statements_prepared_once_per_connection(
     token_client: APIClient, block: Block
 ) -> None:
-    with CaptureQueriesContext(connection) as first:
-        one_surgeon_day(token_client, block)
+    one_surgeon_day(token_client, block)  # the connection's first search prepares them
     with CaptureQueriesContext(connection) as second:
         one_surgeon_day(token_client, block, start="2027-03-08", end="2027-03-08")
-    calendar = [
-        query["sql"] for query in second.captured_queries if "EXECUTE practice_calendar" in query["sql"]
-    ]
-    assert len(calendar) == 1 and "PREPARE" not in calendar[0]
+    statements = [query["sql"] for query in second.captured_queries]
+    assert len(statements) == 3  # the token with its roles, the type with the tier, the calendar
+    assert all(sql.startswith("EXECUTE practice_prepared_") and "PREPARE" not in sql for sql in statements)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'practice_calendar_%%'")
-        prepared = cursor.fetchone()[0]
-    assert prepared >= 4 and first.captured_queries
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'practice_prepared_%%'")
+        assert cursor.fetchone()[0] >= 6  # one statement each for two reads, four for the calendar
 
 
 def booking_body(practice: BookablePractice, hour: int) -> dict[str, Any]:
