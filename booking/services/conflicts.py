@@ -3,9 +3,10 @@
 On PostgreSQL, triggers note each change to visits, hours, closures, blocks, time off, locations
 and surgeons as `ConflictRecheck` rows in the changing transaction (booking's migration 0005);
 each read of the conflict list or the worklist first judges again the visits those notes name,
-so it sees every committed change. A read with nothing noted costs one query; a change to one
-location's hours costs its first read that location's visits (about a tenth of a second per
-5,000), not every visit of the practice on every read.
+so it sees every committed change; beat also refreshes them every minute
+(`booking.tasks.refresh_visit_conflicts`), so a read rarely has much to judge. A read with nothing
+noted costs one query; a change to one location's hours costs the next refresh that location's
+visits, not every visit of the practice on every read.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from booking.selectors.conflicts import AppointmentConflict, appointment_conflic
 
 # Past this many notes of single visits or of surgeons and locations (a bulk load, an import),
 # every visit is judged in one pass.
-MAX_VISIT_NOTES = 500
+MAX_VISIT_NOTES = 5000
 MAX_SCOPE_NOTES = 20
 _REFRESH_LOCK = 4_020_501  # pg_advisory_xact_lock key: one refresh at a time
 

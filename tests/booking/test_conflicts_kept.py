@@ -213,3 +213,16 @@ def test_the_conflict_list_shows_a_closure_on_the_next_read(scheduler_client: AP
     ClosureFactory(location=locations[0], start_date=MONDAY, end_date=MONDAY)
     assert [item["id"] for item in scheduler_client.get("/api/v1/conflicts/").json()["results"]] == [visit.id]
     assert not ConflictRecheck.objects.exists()
+
+
+def test_the_beat_task_refreshes_the_rows_so_the_next_read_judges_nothing(
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    from booking.tasks import refresh_visit_conflicts
+
+    locations, _ = practice()
+    ClosureFactory(location=locations[0], start_date=MONDAY, end_date=MONDAY)
+    assert refresh_visit_conflicts() > 0
+    assert refresh_visit_conflicts() == 0  # safe twice
+    with django_assert_num_queries(2):
+        visit_conflicts_current()
