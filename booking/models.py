@@ -438,3 +438,33 @@ class SimulationRun(models.Model):
 
     def __str__(self) -> str:
         return f"simulation {self.pk} ({self.status})"
+
+
+class VisitConflict(models.Model):
+    """A visit that no longer fits availability, and why (locations.visits.CONFLICT_*): kept so
+    the conflict list and the worklist read rows instead of judging every future visit.
+
+    Kept on PostgreSQL only: triggers note every change to visits, hours, closures, blocks, time
+    off, locations and surgeons as `ConflictRecheck` rows, and `visit_conflicts_refresh` judges
+    again the visits those name before each read. No database constraint on the visit: a row of
+    a deleted visit is simply never read (reads join the active visits)."""
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.DO_NOTHING, primary_key=True, db_constraint=False, related_name="+"
+    )
+    reason = models.CharField(max_length=20)
+
+    def __str__(self) -> str:
+        return f"appointment {self.appointment_id}: {self.reason}"
+
+
+class ConflictRecheck(models.Model):
+    """Which visits to judge again, written by the database's triggers: one visit, a surgeon's,
+    a location's, a surgeon's at a location, or (all empty) every visit."""
+
+    surgeon_id = models.BigIntegerField(null=True)
+    location_id = models.BigIntegerField(null=True)
+    appointment_id = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"recheck surgeon {self.surgeon_id} location {self.location_id} visit {self.appointment_id}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from booking.models import Patient
-from booking.selectors import appointment_conflicts
+from booking.services import visit_conflicts_current
 from notifications.models import Message, WorklistItem
 
 
@@ -54,7 +54,7 @@ def worklist_open() -> list[WorklistEntry]:
             "patient", "message", "inbound"
         )
     ]
-    found = appointment_conflicts()
+    found = visit_conflicts_current()
     patients = Patient.objects.in_bulk({conflict.appointment.patient_id for conflict in found})
     for conflict in found:
         appointment = conflict.appointment

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+import weakref
 from functools import cache
 from typing import Any
 
@@ -108,3 +111,52 @@ def insert_with_history(instance: Model) -> None:
         (instance.pk,) = cursor.fetchone()
     instance._state.adding = False
     instance._state.db = connection.alias
+
+
+# Each connection's prepared statements: the names each (statements, parameter types) went under.
+_prepared: weakref.WeakKeyDictionary[Any, dict[Any, list[str]]] = weakref.WeakKeyDictionary()
+_prepared_names = itertools.count()
+
+
+def execute_prepared(
+    cursor: Any, statements: tuple[str, ...], parameters: tuple[tuple[str, str], ...], params: dict[str, Any]
+) -> None:
+    """Run `statements` (PostgreSQL text with $1, $2 ... numbered as `parameters`, each a (name,
+    type)) as prepared statements of this connection, with `params` by name, in one round trip;
+    the cursor is left on the first statement's rows.
+
+    The first batch on a connection prepares them (PREPARE ... AS, then EXECUTE, still one round
+    trip); every later one only EXECUTEs them, so PostgreSQL neither parses nor plans them again
+    (0.6-0.7 ms of a one-surgeon-day search). SQL-level PREPARE rather than psycopg's protocol
+    level: Django's cursors bind parameters client-side (several statements in one round trip,
+    counted as one query), and those never prepare. A prepared statement outlives a rolled-back
+    transaction, so a batch that succeeded has them for the connection's life; one that failed
+    is prepared afresh under new names next time. (Not for a pooler in transaction mode, which
+    hands the session's statements to other clients: it would need protocol-level preparing.)"""
+    known = _prepared.setdefault(connection.connection, {})
+    key = (statements, parameters)
+    names = known.get(key)
+    prepares = ""
+    if names is None:
+        attempt = next(_prepared_names)
+        names = [f"practice_prepared_{attempt}_{index}" for index in range(len(statements))]
+        types = ", ".join(kind for _, kind in parameters)
+        prepares = (
+            "; ".join(
+                f"PREPARE {name} ({types}) AS {statement}"
+                for name, statement in zip(names, statements, strict=True)
+            )
+            + "; "
+        )
+    arguments = ", ".join(f"%({name})s" for name, _ in parameters)
+    cursor.execute(prepares + "; ".join(f"EXECUTE {name} ({arguments})" for name in names), params)
+    if prepares:
+        for _ in names:  # each PREPARE's empty result comes first
+            cursor.nextset()
+        known[key] = names  # noted only now: a failed batch prepares under new names
+
+
+def numbered(sql: str, parameters: tuple[tuple[str, str], ...]) -> str:
+    """`sql` with each %(name)s written as PREPARE's $n, n being the name's place in `parameters`."""
+    positions = {name: f"${index}" for index, (name, _) in enumerate(parameters, start=1)}
+    return re.sub(r"%\((\w+)\)s", lambda match: positions[match[1]], sql)

@@ -129,7 +129,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = _parsed("CONN_MAX_AGE", cast=int, default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's health check is a `SELECT 1` round trip at the start of every request that reuses
+    # a connection: as much as the token lookup itself. Off by default: a connection that broke
+    # while kept open (PostgreSQL restarted) fails that one request with a 503 and Retry-After,
+    # and is replaced for the next.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = _strict_bool("CONN_HEALTH_CHECKS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Time -----------------------------------------------------------------------------------

@@ -52,6 +52,9 @@ app.conf.update(
         },
         # An offer of a freed slot lapses unanswered after SMS_WAITLIST_OFFER_HOURS.
         "waitlist-offer-lapse": {"task": "booking.tasks.lapse_waitlist_offers", "schedule": 60.0},
+        # Judges again the visits that changes since the last read name (PostgreSQL's kept
+        # conflict rows), so the conflict list and the worklist rarely have to.
+        "visit-conflicts-refresh": {"task": "booking.tasks.refresh_visit_conflicts", "schedule": 60.0},
         "waitlist-expiry": {
             "task": "booking.tasks.expire_waitlist_entries",
             "schedule": crontab(hour=5, minute=17),

@@ -8,7 +8,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
-from booking.selectors import AppointmentConflict, appointment_conflicts
+from booking.selectors import AppointmentConflict
+from booking.services import visit_conflicts_current
 from locations.models import Location, Surgeon
 from locations.serializers import AppointmentConflictSerializer
 from practice.audit import AuditedMixin
@@ -43,6 +44,6 @@ class ConflictListApi(AuditedMixin, ListAPIView):
         params = ConflictFilterSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         location, surgeon = params.validated_data.get("location"), params.validated_data.get("surgeon")
-        return appointment_conflicts(
+        return visit_conflicts_current(
             location_id=location.id if location else None, surgeon_id=surgeon.id if surgeon else None
         )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,22 +19,30 @@ from booking.availability import REFUSAL_CODES, slots_data, zone
 from booking.selectors import (
     SlotsInWindow,
     refusal_message,
+    slot_key,
     slot_refusal,
     slots_earliest,
     slots_free,
     slots_in_window,
     slots_next,
+    slots_page,
 )
+from booking.selectors.slots import SlotKey
 from booking.serializers import SlotSerializer
 from locations.models import Location, Surgeon
 from practice.fields import MAX_YEAR, MIN_YEAR, AwareDateTimeField, CodeRelatedField, unspace_offset
 from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import IsScheduler
+from practice.selectors import UnknownCode, appointment_type_and_tier
 
 MAX_RANGE_DAYS = 62
 MAX_EARLIEST_LIMIT = 50
+# A row id past bigint's range would be a database error (a 500), not a 400.
+MAX_ID = 2**63 - 1
+MAX_PAGE_SIZE = 1000
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CURSOR = re.compile(r"^(\d{1,17})\.(\d{1,19})\.(\d{1,19})$")
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -68,19 +76,37 @@ class DateOrInstantField(serializers.Field):
 
 
 class SlotFilterSerializer(serializers.Serializer):
-    """What both slot searches share: the type, and optionally one surgeon or one location."""
+    """What both slot searches share: the type, and optionally one surgeon or one location.
 
-    appointment_type = CodeRelatedField(
-        slug_field="code",
-        queryset=AppointmentType.objects.filter(is_active=True),
-        help_text="Appointment type code.",
+    Plain fields, not related fields: the type and the tier are read together in one query
+    (`appointment_type_and_tier`), and a surgeon or location is looked up only when the search
+    finds nothing (was it unknown, or just busy?), so a search costs no round trip of its own."""
+
+    appointment_type = serializers.CharField(help_text="Appointment type code.")
+    surgeon = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Only this surgeon."
     )
-    surgeon = serializers.PrimaryKeyRelatedField(
-        queryset=Surgeon.objects.all(), required=False, help_text="Only this surgeon."
+    location = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Only this location."
     )
-    location = serializers.PrimaryKeyRelatedField(
-        queryset=Location.objects.all(), required=False, help_text="Only this location."
-    )
+
+
+def search_terms(data: dict[str, Any]) -> tuple[AppointmentType, UrgencyTier | None]:
+    """The validated parameters' type and tier, or a 400 naming the parameter that names neither."""
+    try:
+        return appointment_type_and_tier(type_code=data["appointment_type"], tier_code=data.get("tier"))
+    except UnknownCode as unknown:
+        raise serializers.ValidationError({unknown.field: [str(unknown)]}) from None
+
+
+def unknown_filters_refuse(data: dict[str, Any]) -> None:
+    """A 400 naming `surgeon` or `location` if it names no such row. Called only when a search
+    found nothing: a found slot proves both exist."""
+    for field, model in (("surgeon", Surgeon), ("location", Location)):
+        if field in data and not model.objects.filter(pk=data[field]).exists():
+            raise serializers.ValidationError(
+                {field: [f'Invalid pk "{data[field]}" - object does not exist.']}
+            )
 
 
 class RangeSerializer(serializers.Serializer):
@@ -116,12 +142,50 @@ def instants(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> tuple[
     return first, last
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class SlotCursorField(serializers.Field):
+    """Where a page of slots ends, as the `Link` header's next URL carries it: the last slot's
+    start (microseconds since 1970), surgeon and location."""
+
+    default_error_messages = {"invalid": "Use the after value of a Link header's next URL."}
+
+    def to_internal_value(self, data: Any) -> SlotKey:
+        match = _CURSOR.match(str(data))
+        if match is None:
+            self.fail("invalid")
+        micros, surgeon, location = (int(part) for part in match.groups())
+        start = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
+        if not (MIN_YEAR <= start.year <= MAX_YEAR and surgeon <= MAX_ID and location <= MAX_ID):
+            self.fail("invalid")
+        return (start, surgeon, location)
+
+    def to_representation(self, value: Any) -> str:
+        return slot_cursor(value)
+
+
+def slot_cursor(key: SlotKey) -> str:
+    start, surgeon, location = key
+    micros = (start - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+    return f"{micros}.{surgeon}.{location}"
+
+
 class SlotSearchSerializer(SlotFilterSerializer, RangeSerializer):
-    tier = CodeRelatedField(
-        slug_field="code",
-        queryset=UrgencyTier.objects.all(),
+    tier = serializers.CharField(
+        required=False, help_text="Urgency tier code; without one, the request has the lowest rank."
+    )
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
         required=False,
-        help_text="Urgency tier code; without one, the request has the lowest rank.",
+        help_text=(
+            f"At most this many slots (1-{MAX_PAGE_SIZE}), the first ones; when the page is full, "
+            'a `Link: <...>; rel="next"` header gives the URL of the next page. Without it, '
+            "every slot in the range (one answer; a large practice's may run to megabytes)."
+        ),
+    )
+    after = SlotCursorField(
+        required=False,
+        help_text="Only slots after this one: set by the next-page URL, not by hand.",
     )
 
 
@@ -132,29 +196,52 @@ class SlotListApi(APIView):
     permission_classes = [IsScheduler]
 
     @extend_schema(
-        parameters=[SlotSearchSerializer], responses={200: SlotSerializer(many=True)}, tags=["slots"]
+        parameters=[
+            SlotSearchSerializer,
+            OpenApiParameter(
+                "Link",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description='With `limit`, when the page is full: `<next page URL>; rel="next"`.',
+            ),
+        ],
+        responses={200: SlotSerializer(many=True)},
+        tags=["slots"],
     )
     def get(self, request: Request) -> Response:
         params = SlotSearchSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
+        appointment_type, tier = search_terms(data)
         start, end = instants(data["start"], data["end"])
-        slots = slots_free(
-            appointment_type=data["appointment_type"],
-            tier=data.get("tier"),
-            start=start,
-            end=end,
-            surgeon_ids=[data["surgeon"].id] if "surgeon" in data else None,
-            location_ids=[data["location"].id] if "location" in data else None,
-            location_dates=None if isinstance(data["start"], dt.datetime) else (data["start"], data["end"]),
-        )
-        return Response(slots_data(slots))
+        search: dict[str, Any] = {
+            "appointment_type": appointment_type,
+            "tier": tier,
+            "start": start,
+            "end": end,
+            "surgeon_ids": [data["surgeon"]] if "surgeon" in data else None,
+            "location_ids": [data["location"]] if "location" in data else None,
+            "location_dates": None
+            if isinstance(data["start"], dt.datetime)
+            else (data["start"], data["end"]),
+        }
+        if "limit" not in data:
+            slots = slots_free(**search)
+        else:
+            slots = slots_page(**search, limit=data["limit"], after=data.get("after"))
+        if not slots and "after" not in data:
+            unknown_filters_refuse(data)
+        headers = {}
+        if "limit" in data and len(slots) == data["limit"]:
+            following = request.query_params.copy()
+            following["after"] = slot_cursor(slot_key(slots[-1]))
+            headers["Link"] = f'<{request.build_absolute_uri("?" + following.urlencode())}>; rel="next"'
+        return Response(slots_data(slots), headers=headers)
 
 
 class SlotEarliestSerializer(SlotFilterSerializer):
-    tier = CodeRelatedField(
-        slug_field="code", queryset=UrgencyTier.objects.all(), help_text="Urgency tier code."
-    )
+    tier = serializers.CharField(help_text="Urgency tier code.")
     limit = serializers.IntegerField(
         min_value=1, max_value=MAX_EARLIEST_LIMIT, default=5, help_text="How many slots (default 5)."
     )
@@ -193,17 +280,25 @@ class SlotEarliestApi(APIView):
         params = SlotEarliestSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        tier: UrgencyTier = data["tier"]
+        appointment_type, maybe_tier = search_terms(data)
+        tier = cast(UrgencyTier, maybe_tier)  # the parameter is required
+        location = None
+        if "location" in data:
+            location = Location.objects.filter(pk=data["location"]).first()
+            if location is None:
+                unknown_filters_refuse(data)
         now = timezone.now()
         slots = slots_earliest(
-            appointment_type=data["appointment_type"],
+            appointment_type=appointment_type,
             tier=tier,
-            surgeon_ids=[data["surgeon"].id] if "surgeon" in data else None,
-            location_ids=[data["location"].id] if "location" in data else None,
+            surgeon_ids=[data["surgeon"]] if "surgeon" in data else None,
+            location_ids=[data["location"]] if "location" in data else None,
             limit=data["limit"],
             now=now,
         )
-        judged = slots_in_window(tier=tier, slots=slots, location=data.get("location"), now=now)
+        if not slots:
+            unknown_filters_refuse(data)
+        judged = slots_in_window(tier=tier, slots=slots, location=location, now=now)
         return Response(earliest_answer(tier=tier, judged=judged))
 
 

@@ -4,7 +4,12 @@ it was one module."""
 
 from booking.selectors.appointments import appointments_with_details
 from booking.selectors.calendar import LONGEST_VISIT
-from booking.selectors.conflicts import AppointmentConflict, appointment_conflicts, future_appointments_exist
+from booking.selectors.conflicts import (
+    AppointmentConflict,
+    appointment_conflicts,
+    future_appointments_exist,
+    visit_conflicts_kept,
+)
 from booking.selectors.patients import (
     PATIENT_SEARCH_MIN_PHONE_DIGITS,
     PatientTexts,
@@ -33,12 +38,14 @@ from booking.selectors.slots import (
     SlotsInWindow,
     refusal_message,
     slot_is_free,
+    slot_key,
     slot_refusal,
     slot_rules,
     slots_earliest,
     slots_free,
     slots_in_window,
     slots_next,
+    slots_page,
     tier_window_end,
 )
 from booking.selectors.surgeries import FollowUpState, follow_ups_list, surgeries_list
@@ -72,14 +79,17 @@ __all__ = [
     "referrals_with_details",
     "refusal_message",
     "slot_is_free",
+    "slot_key",
     "slot_refusal",
     "slot_rules",
     "slots_earliest",
     "slots_free",
     "slots_in_window",
     "slots_next",
+    "slots_page",
     "surgeries_list",
     "third_next_available",
     "tier_window_end",
+    "visit_conflicts_kept",
     "waitlist_matches",
 ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.utils import timezone as django_timezone
 
 from booking.availability import conflict_reason
-from booking.models import ACTIVE_STATUSES, Appointment
+from booking.models import ACTIVE_STATUSES, Appointment, VisitConflict
 from booking.selectors.calendar import calendar_for_conflicts
 from locations.visits import CONFLICT_INACTIVE
 
@@ -22,7 +23,11 @@ class AppointmentConflict:
 
 
 def appointment_conflicts(
-    *, location_id: int | None = None, surgeon_id: int | None = None, now: dt.datetime | None = None
+    *,
+    location_id: int | None = None,
+    surgeon_id: int | None = None,
+    appointment_ids: Collection[int] | None = None,
+    now: dt.datetime | None = None,
 ) -> list[AppointmentConflict]:
     """Future active visits that no longer fit: in a closure or the surgeon's time off, outside
     the location's hours or the surgeon's blocks there. Other visits, notice, the grid and tier
@@ -34,6 +39,8 @@ def appointment_conflicts(
         query = query.filter(location_id=location_id)
     if surgeon_id is not None:
         query = query.filter(surgeon_id=surgeon_id)
+    if appointment_ids is not None:
+        query = query.filter(id__in=appointment_ids)
     # Plain rows, not models: a practice has tens of thousands of future visits and few conflicts,
     # whose models are loaded at the end.
     visits = list(
@@ -77,6 +84,25 @@ def appointment_conflicts(
         AppointmentConflict(appointment=appointments[visit_id], reason=reason)
         for visit_id, reason in reasons.items()
         if visit_id in appointments
+    ]
+
+
+def visit_conflicts_kept(
+    *, location_id: int | None = None, surgeon_id: int | None = None, now: dt.datetime | None = None
+) -> list[AppointmentConflict]:
+    """`appointment_conflicts` read from the kept rows (PostgreSQL): one query, however many
+    visits. Call `booking.services.visit_conflicts_refresh` first, in the same request."""
+    now = django_timezone.now() if now is None else now
+    rows = VisitConflict.objects.filter(
+        appointment__status__in=ACTIVE_STATUSES, appointment__start__gte=now
+    ).select_related("appointment")
+    if location_id is not None:
+        rows = rows.filter(appointment__location_id=location_id)
+    if surgeon_id is not None:
+        rows = rows.filter(appointment__surgeon_id=surgeon_id)
+    return [
+        AppointmentConflict(appointment=row.appointment, reason=row.reason)
+        for row in rows.order_by("appointment__start", "appointment_id")
     ]
 
 

@@ -72,6 +72,69 @@ def slots_free(
     )
 
 
+# A page of a range search widens step by step (days after where the page starts).
+PAGE_STEPS_DAYS = (1, 3, 7, 14, 31)
+SlotKey = tuple[dt.datetime, int, int]  # start, surgeon, location: the order slots come in
+
+
+def slot_key(slot: Slot) -> SlotKey:
+    return (slot.start, slot.surgeon_id, slot.location_id)
+
+
+def slots_page(
+    *,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    end: dt.datetime,
+    limit: int,
+    after: SlotKey | None = None,
+    tier: UrgencyTier | None = None,
+    surgeon_ids: Iterable[int] | None = None,
+    location_ids: Iterable[int] | None = None,
+    location_dates: tuple[dt.date, dt.date] | None = None,
+    now: dt.datetime | None = None,
+) -> list[Slot]:
+    """The first `limit` of `slots_free`'s slots for [start, end) that come after the slot
+    `after` (start, surgeon, location), in the same order.
+
+    Searched in widening steps from where the page starts, each stopping at `limit` slots, so a
+    page reads about a day of the calendar rather than the whole range: for 500 surgeons, a
+    first page of 50 slots out of a 14-day range loads one day's visits instead of fourteen."""
+    now = _now(now)
+    surgeons = None if surgeon_ids is None else list(surgeon_ids)
+    locations = None if location_ids is None else list(location_ids)
+    cursor = start if after is None else max(start, after[0])
+    steps = [cursor + dt.timedelta(days=days) for days in PAGE_STEPS_DAYS]
+    found: list[Slot] = []
+    for step_end in [*[step for step in steps if step < end], end]:
+        if step_end <= cursor:
+            continue
+        wanted = limit - len(found)
+        while True:
+            # Slots at the page's first instant that `after` has already shown count against
+            # the engine's limit: ask for more until enough are left or the step is exhausted.
+            slots = slots_free(
+                appointment_type=appointment_type,
+                tier=tier,
+                start=cursor,
+                end=step_end,
+                surgeon_ids=surgeons,
+                location_ids=locations,
+                location_dates=location_dates,
+                now=now,
+                limit=wanted,
+            )
+            fresh = slots if after is None else [slot for slot in slots if slot_key(slot) > after]
+            if len(fresh) >= limit - len(found) or len(slots) < wanted:
+                break
+            wanted *= 2
+        found += fresh[: limit - len(found)]
+        if len(found) >= limit:
+            break
+        cursor = step_end
+    return found
+
+
 def slot_is_free(
     *,
     appointment_type: AppointmentType,

@@ -6,6 +6,7 @@
 - `referrals`: referrals, the queue's clock, and their return to the queue.
 - `surgeries`: surgeries and the follow-up windows a visit fulfils.
 - `holds`: slots kept for a few minutes while a booking is completed.
+- `conflicts`: the kept rows of visits that no longer fit.
 - `events`: the visit events each change records for whoever reacts (notifications).
 """
 
@@ -21,6 +22,7 @@ from booking.services.appointments import (
     appointment_book,
     appointment_reschedule,
 )
+from booking.services.conflicts import visit_conflicts_current, visit_conflicts_refresh
 from booking.services.events import event_record
 from booking.services.holds import hold_create, hold_release
 from booking.services.patients import (
@@ -106,6 +108,8 @@ __all__ = [
     "slot_offer",
     "surgery_record",
     "surgery_update",
+    "visit_conflicts_current",
+    "visit_conflicts_refresh",
     "waitlist_entries_expire",
     "waitlist_entry_create",
     "waitlist_entry_delete",
