@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
-from locations.visits import CONFLICT_REASONS
+from locations.visits import CONFLICT_REASONS, VisitConflict
 from practice.fields import AwareDateTimeField, CodeRelatedField
 from practice.models import UrgencyTier
 
@@ -132,6 +133,9 @@ class AppointmentConflictSerializer(serializers.Serializer):
     surgeon = serializers.IntegerField(source="appointment.surgeon_id")
     location = serializers.IntegerField(source="appointment.location_id")
     start = serializers.DateTimeField(source="appointment.start")
+    start_local = serializers.SerializerMethodField(
+        help_text="The start on the location's clock, with its offset (ISO 8601)."
+    )
     end = serializers.DateTimeField(source="appointment.end")
     status = serializers.CharField(
         source="appointment.status", help_text="booked, confirmed, checked_in or completed (active statuses)."
@@ -140,6 +144,10 @@ class AppointmentConflictSerializer(serializers.Serializer):
         choices=CONFLICT_REASONS,
         help_text="inactive, closure, time_off, outside_hours or outside_blocks (the first that applies).",
     )
+
+    def get_start_local(self, conflict: VisitConflict) -> str:
+        visit = conflict.appointment
+        return visit.start.astimezone(ZoneInfo(visit.location.timezone)).isoformat()
 
 
 _CONFLICTS_HELP = (

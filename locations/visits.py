@@ -36,7 +36,8 @@ class VisitConflict(Protocol):
     """A booked future visit that no longer fits, and why (one of CONFLICT_REASONS).
 
     `appointment` is booking's model; locations reads only its id, patient_id, surgeon_id,
-    location_id, start, end and status (see `locations.serializers.AppointmentConflictSerializer`).
+    location_id, start, end, status and location.timezone (see
+    `locations.serializers.AppointmentConflictSerializer`; the answer loads the location with it).
     """
 
     @property

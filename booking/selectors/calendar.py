@@ -91,6 +91,7 @@ def calendar_for_conflicts(
             "busy_low": None,
             "statuses": None,
             "exclude": None,
+            "now": None,
         }
         with connection.cursor() as cursor:
             execute_prepared(cursor, _conflict_statements(), _PARAMETERS, params)
@@ -204,6 +205,7 @@ _PARAMETERS = (
     ("busy_low", "timestamptz"),
     ("statuses", "text[]"),
     ("exclude", "bigint"),
+    ("now", "timestamptz"),
 )
 
 

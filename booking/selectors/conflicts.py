@@ -78,7 +78,11 @@ def appointment_conflicts(
     if not reasons:
         return []
     # A visit cancelled or deleted between the two reads has nothing left to conflict.
-    appointments = Appointment.objects.filter(status__in=ACTIVE_STATUSES).in_bulk(list(reasons))
+    appointments = (
+        Appointment.objects.filter(status__in=ACTIVE_STATUSES)
+        .select_related("location")
+        .in_bulk(list(reasons))
+    )
     # In the visits' order (start, id).
     return [
         AppointmentConflict(appointment=appointments[visit_id], reason=reason)
@@ -95,7 +99,7 @@ def visit_conflicts_kept(
     now = django_timezone.now() if now is None else now
     rows = VisitConflict.objects.filter(
         appointment__status__in=ACTIVE_STATUSES, appointment__start__gte=now
-    ).select_related("appointment")
+    ).select_related("appointment__location")
     if location_id is not None:
         rows = rows.filter(appointment__location_id=location_id)
     if surgeon_id is not None:

@@ -162,6 +162,7 @@ def test_the_conflict_serializer_names_the_visit_and_the_reason(block: Block) ->
         "surgeon": block.surgeon_id,
         "location": block.location_id,
         "start": "2027-03-01T19:00:00Z",
+        "start_local": "2027-03-01T13:00:00-06:00",
         "end": "2027-03-01T19:30:00Z",
         "status": "booked",
         "reason": CONFLICT_OUTSIDE_BLOCKS,
@@ -184,6 +185,17 @@ def test_the_conflict_list_filters_by_location(scheduler_client: APIClient, bloc
     visit_at(BlockFactory(weekday=0), 13)
     response = scheduler_client.get("/api/v1/conflicts/", {"location": block.location_id})
     assert [item["id"] for item in response.json()["results"]] == [visit.id]
+
+
+def test_a_conflict_carries_its_start_on_the_locations_clock(
+    scheduler_client: APIClient, block: Block
+) -> None:
+    visit_at(block, 13)  # after the block: 1 p.m. in Chicago, CDT or CST
+    (row,) = scheduler_client.get("/api/v1/conflicts/").json()["results"]
+    local = dt.datetime.fromisoformat(row["start_local"])
+    assert (local.hour, local.minute) == (13, 0)
+    assert local.utcoffset() == dt.datetime.combine(MONDAY, dt.time(13), tzinfo=CHICAGO).utcoffset()
+    assert local == dt.datetime.fromisoformat(row["start"].replace("Z", "+00:00"))
 
 
 def test_an_unknown_filter_is_a_400_naming_it(scheduler_client: APIClient) -> None:
