@@ -151,6 +151,17 @@ class Hold(models.Model):
     patient = models.ForeignKey(
         Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="holds"
     )
+    referral = models.ForeignKey(
+        "Referral",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="holds",
+        help_text="Booked from this referral: the window was checked against its due_by.",
+    )
+    window_override_reason = models.TextField(
+        blank=True, help_text="Why a start past the tier's window is held; its booking inherits it."
+    )
     start = models.DateTimeField()
     end = models.DateTimeField()
     busy_until = models.DateTimeField()

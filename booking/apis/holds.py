@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from booking import services
 from booking.apis.appointments import CONFLICT, KEY_REUSED
-from booking.models import Hold, Patient
+from booking.models import Hold, Patient, Referral
 from locations.models import Location, Surgeon
 from practice.audit import AuditedMixin
 from practice.fields import AwareDateTimeField, CodeRelatedField
@@ -40,6 +40,8 @@ class HoldOutputSerializer(serializers.ModelSerializer):
             "appointment_type",
             "tier",
             "patient",
+            "referral",
+            "window_override_reason",
             "start",
             "end",
             "expires_at",
@@ -59,7 +61,23 @@ class HoldCreateInputSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="Optional: only a booking for this patient may then use the hold.",
+        help_text="Optional: only a booking for this patient may then use the hold. A time the patient "
+        "already has a visit at is a 409 patient_unavailable.",
+    )
+    referral = serializers.PrimaryKeyRelatedField(
+        queryset=Referral.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Optional: hold for a booking from this referral (new or triaged; the patient is the "
+        "referral's): the tier's window ends at its due_by. The booking inherits it.",
+    )
+    window_override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the start is past the tier's window (else 409 outside_tier_window); "
+        "the booking of the hold inherits it.",
     )
 
 

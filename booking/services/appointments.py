@@ -185,6 +185,37 @@ def _patient_is_busy(*, patient: Patient, start: dt.datetime, end: dt.datetime) 
     ).exists()
 
 
+def patient_free_check(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> None:
+    """Refuse (409 patient_unavailable) a time overlapping another active visit of the patient."""
+    if _patient_is_busy(patient=patient, start=start, end=end):
+        raise PatientUnavailable(fields={"patient": [PatientUnavailable.default_message]})
+
+
+def window_check(
+    *,
+    tier: UrgencyTier,
+    location: Location,
+    start: dt.datetime,
+    window_override_reason: str,
+    now: dt.datetime,
+    referral: Referral | None = None,
+) -> bool:
+    """Whether `start` is within the tier's window, counted from `now` (or, booked from a
+    `referral`, ending at its `due_by`). Refuses (409 outside_tier_window) a start past it unless
+    a `window_override_reason` is given."""
+    if referral is not None:
+        window_end = referral.due_by
+    else:
+        window_end = tier_window_end(tier=tier, timezone=location.timezone, now=now)
+    within_window = start < window_end
+    if not within_window and not window_override_reason.strip():
+        raise OutsideTierWindow(
+            fields={"window_override_reason": [OutsideTierWindow.default_message]},
+            extra={"window_end": window_end.isoformat()},
+        )
+    return within_window
+
+
 def _window_anchor(appointment: Appointment | None, now: dt.datetime) -> dt.datetime:
     """When the patient's wait began: the first booking of a chain of reschedules, else now."""
     anchor = now
@@ -223,9 +254,11 @@ def _hold_take(
     tier: UrgencyTier,
     start: dt.datetime,
     now: dt.datetime,
-) -> None:
-    """Delete the unexpired hold a booking names, so that its time is free for that booking alone.
-    Call holding the surgeon's lock (`surgeon_serialised`), inside the booking's transaction."""
+    referral: Referral | None,
+) -> Hold:
+    """Delete the unexpired hold a booking names, so that its time is free for that booking alone,
+    and return it (the booking inherits its window override reason and referral). Call holding
+    the surgeon's lock (`surgeon_serialised`), inside the booking's transaction."""
     held = Hold.objects.select_for_update().filter(pk=hold_id).first()
     if held is None or held.expires_at <= now:
         raise HoldExpired(fields={"hold": [HoldExpired.default_message]})
@@ -241,9 +274,12 @@ def _hold_take(
         )
         if booked != kept
     ]
+    if referral is not None and held.referral_id not in (None, referral.pk):
+        differing.append("referral")
     if differing:
         raise HoldMismatch(fields={name: ["Differs from the hold's."] for name in differing})
     held.delete()
+    return held
 
 
 def _book(
@@ -287,22 +323,18 @@ def _book(
             refusal=refusal,
         )
 
-    if referral is not None:
-        window_end = referral.due_by
-    else:
-        window_end = tier_window_end(
-            tier=tier, timezone=location.timezone, now=_window_anchor(rescheduled_from, now)
-        )
-    within_window = start < window_end
+    within_window = window_check(
+        tier=tier,
+        location=location,
+        start=start,
+        window_override_reason=window_override_reason,
+        now=_window_anchor(rescheduled_from, now),
+        referral=referral,
+    )
     window_override_reason = window_override_reason.strip()
-    if not within_window and not window_override_reason:
-        raise OutsideTierWindow(
-            fields={"window_override_reason": [OutsideTierWindow.default_message]},
-            extra={"window_end": window_end.isoformat()},
-        )
 
-    if connection.vendor != "postgresql" and _patient_is_busy(patient=patient, start=start, end=end):
-        raise PatientUnavailable(fields={"patient": [PatientUnavailable.default_message]})
+    if connection.vendor != "postgresql":
+        patient_free_check(patient=patient, start=start, end=end)
 
     appointment = Appointment(
         patient=patient,
@@ -358,7 +390,7 @@ def appointment_book(
             with transaction.atomic():
                 retry_serialised(attempt=attempt, surgeon_id=surgeon.pk, patient_id=patient.pk)
                 if hold_id is not None:
-                    _hold_take(
+                    held = _hold_take(
                         hold_id=hold_id,
                         patient=patient,
                         surgeon=surgeon,
@@ -367,7 +399,10 @@ def appointment_book(
                         tier=tier,
                         start=start,
                         now=now,
+                        referral=referral,
                     )
+                    window_override_reason = window_override_reason or held.window_override_reason
+                    referral = referral or held.referral
                 locked_referral = (
                     None if referral is None else referral_for_booking(referral=referral, patient=patient)
                 )

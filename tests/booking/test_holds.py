@@ -236,6 +236,8 @@ def test_a_hold_at_a_reserved_block_needs_the_reserved_tier(bookable: BookablePr
         appointment_type=bookable.visit,
         tier=tier("urgent"),
         start=bookable.at(9),
+        # A week away is past the urgent window: a hold, like its booking, needs a reason.
+        window_override_reason="First day the patient can travel",
     )
     assert held.expires_at > held.created_at
 
