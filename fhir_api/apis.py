@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -361,7 +362,7 @@ for _ours, _theirs in resources.APPOINTMENT_STATUSES.items():
 @extend_schema(
     summary="FHIR Appointment (a visit, or a hold as `hold-<id>`, pending): read, or search",
     description="Search by patient, practitioner, location, date (the start: ge/gt/le/lt/eq; a date is a "
-    "UTC day), status (booked, pending for a hold, arrived, fulfilled, cancelled, noshow).",
+    "whole local day at the appointment's location, as Slot start dates are), status (booked, pending for a hold, arrived, fulfilled, cancelled, noshow).",
     parameters=[
         _query("patient", "Patient/<id>."),
         _query("practitioner", "Practitioner/<id>."),
@@ -406,11 +407,7 @@ class AppointmentApi(ResourceApi):
             condition &= Q(
                 location_id__in=[params.reference_id(v, kind="Location", param="location") for v in locations]
             )
-        low, high = params.instant_range(params.date_bounds(query, "date"), param="date")
-        if low:
-            condition &= Q(start__gte=low)
-        if high:
-            condition &= Q(start__lt=high)
+        condition &= _date_condition(params.date_bounds(query, "date"))
         statuses = params.values(query, "status")
         unknown = set(statuses) - set(STATUSES_FROM_FHIR) - {resources.HOLD_STATUS}
         if unknown:
@@ -433,6 +430,27 @@ class AppointmentApi(ResourceApi):
         return params.searchset(
             request, built, total=len(holds) + visits.count(), page_size=size, start=start
         )
+
+
+def _date_condition(bounds: list[params.DateBound]) -> Q:
+    """Visits (and holds) starting within the bounds. A date is the whole local day at the
+    visit's location, as Slot `start` dates are: one range per clinic time zone."""
+    if not any(bound.is_date for bound in bounds):
+        return _starting_between(*params.instant_range(bounds, param="date"))
+    condition = Q(pk__in=[])
+    for name in Location.objects.order_by().values_list("timezone", flat=True).distinct():
+        low, high = params.instant_range(bounds, param="date", zone=ZoneInfo(name))
+        condition |= Q(location__timezone=name) & _starting_between(low, high)
+    return condition
+
+
+def _starting_between(low: dt.datetime | None, high: dt.datetime | None) -> Q:
+    condition = Q()
+    if low:
+        condition &= Q(start__gte=low)
+    if high:
+        condition &= Q(start__lt=high)
+    return condition
 
 
 def _audit(request: Request, action: str, objects: list[Any]) -> None:

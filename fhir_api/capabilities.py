@@ -102,7 +102,12 @@ RESOURCES = [
                 _param("patient", "reference", "Patient/<id>."),
                 _param("practitioner", "reference", "Practitioner/<id>."),
                 _param("location", "reference", "Location/<id>."),
-                _param("date", "date", "The start: ge/gt/le/lt/eq; a date is a UTC day."),
+                _param(
+                    "date",
+                    "date",
+                    "The start: ge/gt/le/lt/eq; a date is the whole local day at the appointment's "
+                    "location (as Slot start dates are).",
+                ),
                 _param("status", "token", "booked, pending (a hold), arrived, fulfilled, cancelled, noshow."),
             ],
             "Visits; a hold is the pending Appointment hold-<id> until it expires. The extension "

@@ -82,18 +82,21 @@ def date_bounds(params: QueryDict, name: str) -> list[DateBound]:
     return bounds
 
 
-def instant_range(bounds: list[DateBound], *, param: str) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """[low, high) in UTC from prefixed bounds; a date is a whole UTC day."""
+def instant_range(
+    bounds: list[DateBound], *, param: str, zone: dt.tzinfo = dt.UTC
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """[low, high) from prefixed bounds; a date is a whole day on `zone`'s clock (23 or 25 hours
+    on a DST change)."""
     low: dt.datetime | None = None
     high: dt.datetime | None = None
 
     def day_start(day: dt.date) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+        return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
 
     for bound in bounds:
         if bound.is_date:
             first = day_start(bound.value)
-            after = first + dt.timedelta(days=1)
+            after = day_start(bound.value + dt.timedelta(days=1))
         else:
             first = bound.value  # type: ignore[assignment]
             after = first + dt.timedelta(microseconds=1)

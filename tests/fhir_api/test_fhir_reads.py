@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -398,3 +399,33 @@ def test_slot_and_appointment_searches_keep_to_a_query_budget(
         get(scheduler_client, "Appointment", location=f"Location/{bookable.location.id}")
     with django_assert_max_num_queries(4):
         get(scheduler_client, "Schedule")
+
+
+def test_an_appointment_date_is_the_whole_local_day_at_its_location_across_a_dst_change(
+    db: None, scheduler_client: APIClient
+) -> None:
+    # 2027-03-14: Chicago springs forward, a 23-hour day (06:00 UTC to 05:00 UTC the next day).
+    chicago = LocationFactory(timezone="America/Chicago")
+    tokyo = LocationFactory(timezone="Asia/Tokyo")
+    central = ZoneInfo("America/Chicago")
+    on_the_day = {
+        "early": AppointmentFactory(location=chicago, start=dt.datetime(2027, 3, 14, 0, 30, tzinfo=central)),
+        # 04:30 UTC on the 15th: a UTC day would miss it.
+        "late": AppointmentFactory(location=chicago, start=dt.datetime(2027, 3, 14, 23, 30, tzinfo=central)),
+        # 23:00 UTC on the 13th, but the 14th in Tokyo.
+        "tokyo": AppointmentFactory(
+            location=tokyo, start=dt.datetime(2027, 3, 14, 8, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+        ),
+    }
+    # 05:15 UTC on the 15th: within 24 hours of the 14th's midnight, but the next local day.
+    AppointmentFactory(location=chicago, start=dt.datetime(2027, 3, 15, 0, 15, tzinfo=central))
+    AppointmentFactory(location=chicago, start=dt.datetime(2027, 3, 13, 23, 45, tzinfo=central))
+    expected = sorted(str(visit.id) for visit in on_the_day.values())
+    assert sorted(ids(get(scheduler_client, "Appointment", date="2027-03-14"))) == expected
+    assert (
+        sorted(ids(get(scheduler_client, "Appointment", date=["ge2027-03-14", "lt2027-03-15"]))) == expected
+    )
+    # Instants are instants, wherever the visit is.
+    assert ids(
+        get(scheduler_client, "Appointment", date=["ge2027-03-15T04:00:00Z", "lt2027-03-15T05:00:00Z"])
+    ) == [str(on_the_day["late"].id)]
