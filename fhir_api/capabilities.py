@@ -143,7 +143,8 @@ def capability_statement(*, base: str) -> dict[str, Any]:
                 "mode": "server",
                 "documentation": "Same accounts and roles as /api/v1/ (schedulers and administrators): "
                 "Authorization: Token <secret>. Errors are OperationOutcomes. $find takes start and end "
-                "(required), appointmentType, practitioner, location and tier (our urgency tier code); "
+                "(required), appointmentType, practitioner, location and tier (our urgency tier code), and pages "
+                "with _count and _offset (its Bundle's next link is a GET of $find); "
                 "$hold and $book take appt-resource; POST operations accept an Idempotency-Key header. "
                 "SMART Scheduling Links: GET $bulk-publish (public).",
                 "security": {

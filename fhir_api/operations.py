@@ -28,6 +28,7 @@ from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import AuditAction, UrgencyTier
 
 CANCELLED_REASON = "Cancelled through FHIR $book"
+FIND_PARAMETERS = ("start", "end", "appointmentType", "practitioner", "location", "tier")
 
 
 def _parameters(body: Any) -> dict[str, Any]:
@@ -72,8 +73,8 @@ def _find_inputs(request: Request) -> dict[str, Any]:
 @extend_schema(
     summary="FHIR Appointment/$find (IHE ITI-115): potential appointments as a Bundle of proposed Appointments",
     description="Parameters: start and end (required; dates are whole local days, instants need an offset), "
-    "appointmentType (required), practitioner, location, tier (our urgency tier code), _count. The same "
-    "slots as /api/v1/slots/.",
+    "appointmentType (required), practitioner, location, tier (our urgency tier code), _count and _offset "
+    "(the Bundle's next and previous links are GETs of $find). The same slots as /api/v1/slots/.",
     request=OpenApiTypes.OBJECT,
     responses={(200, FHIR_JSON): BUNDLE_RESPONSE},
     tags=["fhir"],
@@ -121,7 +122,8 @@ class FindApi(FhirView):
             location_dates=dates,
         )
         size = params.count_value(None if inputs.get("_count") is None else str(inputs["_count"]))
-        shown = found[:size]
+        offset = params.offset_value(None if inputs.get("_offset") is None else str(inputs["_offset"]))
+        shown = found[offset : offset + size]
         people = Surgeon.objects.in_bulk({slot.surgeon_id for slot in shown})
         places = Location.objects.in_bulk({slot.location_id for slot in shown})
         assert tier is not None  # noqa: S101 (the tiers are seeded by a migration)
@@ -134,8 +136,17 @@ class FindApi(FhirView):
             }
             for slot in shown
         ]
+        # The other pages are GETs of $find (it changes nothing) with the same parameters.
+        query = [(name, _text(inputs[name]) or "") for name in FIND_PARAMETERS if inputs.get(name)]
+        links = params.page_links(request, query, total=len(found), page_size=size, start=offset)
         return Response(
-            {"resourceType": "Bundle", "type": "searchset", "total": len(found), "entry": entries}
+            {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "total": len(found),
+                "link": links,
+                "entry": entries,
+            }
         )
 
     get = post

@@ -122,7 +122,12 @@ def count_value(raw: str | None) -> int:
 
 
 def offset(params: QueryDict) -> int:
-    raw = params.get("_offset", "0")
+    return offset_value(params.get("_offset"))
+
+
+def offset_value(raw: str | None) -> int:
+    """Where a page starts, from `_offset` (default 0)."""
+    raw = "0" if raw is None else raw
     if not raw.isdigit():
         raise InvalidInput.for_field("_offset", f"Expected a whole number, got {raw!r}.")
     return int(raw)
@@ -132,28 +137,13 @@ def searchset(
     request: Request, resources: list[dict[str, Any]], *, total: int, page_size: int, start: int
 ) -> dict[str, Any]:
     """A searchset Bundle of one page, with self, next and previous links and absolute fullUrls."""
-    base = request.build_absolute_uri(request.path)
     root = request.build_absolute_uri("/fhir/R4/")
-
-    def page(at: int) -> str:
-        query = [
-            (key, value)
-            for key, listed in request.query_params.lists()
-            if key not in {"_offset", "_count"}
-            for value in listed
-        ]
-        return f"{base}?{urlencode([*query, ('_count', page_size), ('_offset', at)])}"
-
-    links = [{"relation": "self", "url": page(start)}]
-    if start + page_size < total:
-        links.append({"relation": "next", "url": page(start + page_size)})
-    if start > 0:
-        links.append({"relation": "previous", "url": page(max(0, start - page_size))})
+    query = [(key, value) for key, listed in request.query_params.lists() for value in listed]
     return {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
-        "link": links,
+        "link": page_links(request, query, total=total, page_size=page_size, start=start),
         "entry": [
             {
                 "fullUrl": f"{root}{resource['resourceType']}/{resource['id']}",
@@ -163,3 +153,22 @@ def searchset(
             for resource in resources
         ],
     }
+
+
+def page_links(
+    request: Request, query: list[tuple[str, str]], *, total: int, page_size: int, start: int
+) -> list[dict[str, str]]:
+    """A page's self, next and previous links: GETs of the request's path with `query` (its
+    `_count` and `_offset` replaced)."""
+    base = request.build_absolute_uri(request.path)
+    kept = [(key, value) for key, value in query if key not in {"_offset", "_count"}]
+
+    def page(at: int) -> str:
+        return f"{base}?{urlencode([*kept, ('_count', page_size), ('_offset', at)])}"
+
+    links = [{"relation": "self", "url": page(start)}]
+    if start + page_size < total:
+        links.append({"relation": "next", "url": page(start + page_size)})
+    if start > 0:
+        links.append({"relation": "previous", "url": page(max(0, start - page_size))})
+    return links

@@ -107,6 +107,58 @@ def test_find_narrows_to_a_practitioner_and_location(
     }
 
 
+def proposals(bundle: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [
+        (
+            entry["resource"]["participant"][0]["actor"]["reference"],
+            entry["resource"]["participant"][1]["actor"]["reference"],
+            entry["resource"]["start"],
+        )
+        for entry in bundle.get("entry", [])
+    ]
+
+
+def test_walking_finds_next_links_gives_the_same_proposals_as_one_big_page(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    BlockFactory(location=bookable.location, weekday=0, start=dt.time(10), end=dt.time(11))
+    everything = find(scheduler_client, bookable, _count="500")
+    assert {link["relation"] for link in everything["link"]} == {"self"}
+    page = find(scheduler_client, bookable, _count="4")
+    walked, pages = proposals(page), 1
+    while next_url := {link["relation"]: link["url"] for link in page["link"]}.get("next"):
+        response = scheduler_client.get(next_url)
+        assert response.status_code == 200, response.content
+        page = valid(response.json())
+        assert len(page["entry"]) <= 4
+        assert page["total"] == everything["total"]
+        walked += proposals(page)
+        pages += 1
+    assert walked == proposals(everything)
+    assert pages == -(-everything["total"] // 4) > 1
+    assert {link["relation"] for link in page["link"]} == {"self", "previous"}
+
+
+def test_finds_next_links_keep_the_practitioner_location_and_tier(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    other = BlockFactory(location=bookable.location, weekday=0, start=dt.time(8), end=dt.time(12))
+    chosen = {
+        "practitioner": {"reference": f"Practitioner/{bookable.surgeon.id}"},
+        "location": {"reference": f"Location/{bookable.location.id}"},
+        "tier": "urgent",
+    }
+    first = find(scheduler_client, bookable, _count="5", **chosen)
+    following = {link["relation"]: link["url"] for link in first["link"]}["next"]
+    second = valid(scheduler_client.get(following).json())
+    assert second["total"] == first["total"]
+    assert proposals(second) and not set(proposals(first)) & set(proposals(second))
+    practitioners = {practitioner for practitioner, _, _ in proposals(first) + proposals(second)}
+    assert practitioners == {f"Practitioner/{bookable.surgeon.id}"}
+    assert f"Practitioner/{other.surgeon_id}" not in practitioners
+    assert {entry["resource"]["extension"][0]["valueCode"] for entry in second["entry"]} == {"urgent"}
+
+
 def test_find_needs_a_start_and_an_end(bookable: BookablePractice, scheduler_client: APIClient) -> None:
     body = post(
         scheduler_client, "find", parameters(end="2027-03-08", appointmentType=bookable.visit.code), 400
