@@ -21,7 +21,13 @@ from booking.apis.slots import MAX_RANGE_DAYS, instants
 from booking.models import Hold, Patient
 from fhir_api import params, resources
 from fhir_api.http import FHIR_JSON, FhirView
-from fhir_api.selectors import appointments_for_fhir, fhir_slots, holds_for_fhir, schedules
+from fhir_api.selectors import (
+    appointments_for_fhir,
+    fhir_slots,
+    holds_for_fhir,
+    publish_appointment_type,
+    schedules,
+)
 from locations.models import Location, Surgeon
 from practice.audit import audit_record
 from practice.errors import InvalidInput
@@ -228,6 +234,20 @@ def appointment_type_named(value: str, *, param: str) -> AppointmentType:
     return appointment_type
 
 
+def _slot_appointment_type(codes: list[str]) -> AppointmentType:
+    """The type a Slot search asks for; none named: the practice's published one."""
+    if len(codes) > 1:
+        raise InvalidInput.for_field("appointment-type", "Give one appointment type code.")
+    if codes:
+        return appointment_type_named(codes[0], param="appointment-type")
+    appointment_type = publish_appointment_type()
+    if appointment_type is None:
+        raise InvalidInput.for_field(
+            "appointment-type", "Give an appointment type code: the practice publishes none by default."
+        )
+    return appointment_type
+
+
 def tier_named(value: str | None, *, param: str) -> UrgencyTier | None:
     if not value:
         return None
@@ -273,10 +293,15 @@ def slot_range(
 @extend_schema(
     summary="FHIR Slot (computed by the slot engine, never stored): read, or search",
     description="Search by schedule, schedule.actor, start (ge/gt/le/lt/eq; dates are whole local days, "
-    "instants need an offset; default: the next 14 days), status=free, appointment-type (required), "
+    "instants need an offset; default: the next 14 days), status=free, appointment-type (default: "
+    "the practice's published type, FHIR_PUBLISH_APPOINTMENT_TYPE, else the shortest active one), "
     "tier (our urgency tier code; default the lowest), _count and _offset.",
     parameters=[
-        _query("appointment-type", "Appointment type code (required for a search)."),
+        _query(
+            "appointment-type",
+            "Appointment type code; default: the published type (FHIR_PUBLISH_APPOINTMENT_TYPE, else the "
+            "shortest active one).",
+        ),
         _query("schedule", "Schedule/<surgeon>-<location>."),
         _query("schedule.actor", "Practitioner/<id> or Location/<id>; repeat for both."),
         _query("start", "ge<date or instant> and lt<date or instant>."),
@@ -317,10 +342,7 @@ class SlotApi(ResourceApi):
 
     def search(self, request: Request) -> dict[str, Any]:
         query = request.query_params
-        types = params.values(query, "appointment-type")
-        if len(types) != 1:
-            raise InvalidInput.for_field("appointment-type", "Give one appointment type code.")
-        appointment_type = appointment_type_named(types[0], param="appointment-type")
+        appointment_type = _slot_appointment_type(params.values(query, "appointment-type"))
         tier = tier_named(query.get("tier"), param="tier")
         pairs = {
             params.pair_reference(v, kind="Schedule", param="schedule")

@@ -75,7 +75,9 @@ RESOURCES = [
             _param(
                 "appointment-type",
                 "token",
-                "Required: the appointment type code (its duration sets the slots).",
+                "The appointment type code (its duration sets the slots). Without it, the practice's "
+                "published type: FHIR_PUBLISH_APPOINTMENT_TYPE, else the shortest active type (as "
+                "$bulk-publish).",
             ),
             _param("schedule", "reference", "Schedule/<surgeon>-<location>."),
             _param("schedule.actor", "reference", "Practitioner/<id> or Location/<id>."),

@@ -32,7 +32,7 @@ from rest_framework.response import Response
 from booking.models import Appointment, Hold
 from fhir_api import resources
 from fhir_api.http import FhirView
-from fhir_api.selectors import fhir_slots, schedules
+from fhir_api.selectors import fhir_slots, publish_appointment_type, schedules
 from locations.models import Block, Closure, Location, OpeningHours, Surgeon, TimeOff
 from practice.models import AppointmentType, UrgencyTier
 
@@ -77,13 +77,6 @@ def publish_fingerprint(*, now: dt.datetime) -> str:
         ]
     )
     return hashlib.sha256(stamp.encode()).hexdigest()[:32]
-
-
-def publish_appointment_type() -> AppointmentType | None:
-    types = AppointmentType.objects.filter(is_active=True)
-    if settings.FHIR_PUBLISH_APPOINTMENT_TYPE:
-        return types.filter(code=settings.FHIR_PUBLISH_APPOINTMENT_TYPE).first()
-    return types.order_by("duration_minutes", "code").first()
 
 
 @dataclass(frozen=True)

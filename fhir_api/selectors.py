@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -81,3 +82,13 @@ def holds_for_fhir(*, now: dt.datetime | None = None) -> QuerySet[Hold]:
     return Hold.objects.filter(expires_at__gt=now or timezone.now()).select_related(
         "patient", "surgeon", "location", "appointment_type", "tier"
     )
+
+
+def publish_appointment_type() -> AppointmentType | None:
+    """The practice's default type for FHIR: the one SMART Scheduling Links publishes and a Slot
+    search without `appointment-type` uses (FHIR_PUBLISH_APPOINTMENT_TYPE, else the shortest
+    active type)."""
+    types = AppointmentType.objects.filter(is_active=True)
+    if settings.FHIR_PUBLISH_APPOINTMENT_TYPE:
+        return types.filter(code=settings.FHIR_PUBLISH_APPOINTMENT_TYPE).first()
+    return types.order_by("duration_minutes", "code").first()

@@ -198,6 +198,43 @@ def test_slot_search_by_appointment_type_sizes_the_slots(
     assert first["appointmentType"]["coding"][0]["code"] == "new-patient"
 
 
+def test_a_slot_search_without_an_appointment_type_uses_the_published_type(
+    bookable: BookablePractice, scheduler_client: APIClient, settings: Any
+) -> None:
+    from tests.factories import AppointmentTypeFactory
+
+    hour = AppointmentTypeFactory(code="new-patient", name="New patient", duration_minutes=60)
+    settings.FHIR_PUBLISH_APPOINTMENT_TYPE = hour.code
+    untyped = get(scheduler_client, "Slot", **MONDAY)
+    assert untyped["total"] > 0
+    assert ids(untyped) == ids(get(scheduler_client, "Slot", **{"appointment-type": hour.code, **MONDAY}))
+    assert {entry["resource"]["appointmentType"]["coding"][0]["code"] for entry in untyped["entry"]} == {
+        hour.code
+    }
+    # Not configured: the shortest active type, as $bulk-publish publishes.
+    settings.FHIR_PUBLISH_APPOINTMENT_TYPE = ""
+    assert ids(get(scheduler_client, "Slot", **MONDAY)) == ids(
+        get(scheduler_client, "Slot", **{"appointment-type": bookable.visit.code, **MONDAY})
+    )
+
+
+def test_a_slot_search_without_a_type_when_the_published_one_is_gone_is_a_400_naming_the_parameter(
+    bookable: BookablePractice, scheduler_client: APIClient, settings: Any
+) -> None:
+    settings.FHIR_PUBLISH_APPOINTMENT_TYPE = "retired-type"
+    body = outcome(scheduler_client.get(f"{FHIR}/Slot", MONDAY), 400)
+    assert body["issue"][0]["expression"] == ["appointment-type"]
+
+
+def test_the_capability_statement_documents_the_slot_searchs_default_type(
+    anonymous_client: APIClient,
+) -> None:
+    statement = get(anonymous_client, "metadata")
+    slot = next(resource for resource in statement["rest"][0]["resource"] if resource["type"] == "Slot")
+    documented = next(param for param in slot["searchParam"] if param["name"] == "appointment-type")
+    assert "FHIR_PUBLISH_APPOINTMENT_TYPE" in documented["documentation"]
+
+
 def test_slot_search_pages_with_count_and_next_links(
     bookable: BookablePractice, scheduler_client: APIClient
 ) -> None:
@@ -378,7 +415,9 @@ def test_a_malformed_search_is_a_400_naming_the_parameter(
         400,
     )
     assert body["issue"][0]["expression"] == ["start"]
-    body = outcome(scheduler_client.get(f"{FHIR}/Slot", {"start": "ge2027-03-08"}), 400)
+    body = outcome(
+        scheduler_client.get(f"{FHIR}/Slot", {"start": "ge2027-03-08", "appointment-type": ["a", "b"]}), 400
+    )
     assert body["issue"][0]["expression"] == ["appointment-type"]
     body = outcome(scheduler_client.get(f"{FHIR}/Appointment", {"patient": "Group/4"}), 400)
     assert body["issue"][0]["expression"] == ["patient"]
