@@ -119,6 +119,12 @@ _INSERT = """
 """
 
 
+def audit_discard(request: Any) -> None:
+    """Forget the request's pending entries: the work they describe was rolled back (a keyed
+    request replaying an earlier answer runs the work again, then undoes it)."""
+    _http_request(request).__dict__.pop(_PENDING, None)
+
+
 def audit_flush(request: HttpRequest) -> int:
     """Write the request's entries in one INSERT; how many."""
     pending: _Pending | None = request.__dict__.pop(_PENDING, None)

@@ -32,6 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from practice.audit import audit_discard
 from practice.errors import ConcurrentChange, DomainError, InvalidInput, storable
 from practice.models import IdempotencyKey
 
@@ -153,6 +154,7 @@ def idempotent(method: ViewMethod) -> ViewMethod:
                 )
                 if not stored:
                     transaction.set_rollback(True)
+                    audit_discard(request)  # what it would record was undone with the work
         except IntegrityError:
             # A check deferred to commit failed (a row the work refers to was deleted meanwhile):
             # the work and the key rolled back together, so a retry acts afresh.

@@ -93,6 +93,19 @@ def test_an_appointment_create_is_recorded(
     )
 
 
+def test_a_replayed_keyed_create_records_only_the_referral_that_exists(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    # The replay runs the work again and rolls it back: what it would have recorded goes with it.
+    body = {"patient": bookable.patient.pk, "tier": "standard", "appointment_type": bookable.visit.code}
+    first = scheduler_client.post("/api/v1/referrals/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    again = scheduler_client.post("/api/v1/referrals/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    created = AuditEntry.objects.filter(object_type="referral", action=AuditAction.CREATE)
+    assert list(created.values_list("object_id", flat=True)) == [first.json()["id"]]
+
+
 def test_a_refused_write_is_not_recorded(bookable: BookablePractice, scheduler_client: APIClient) -> None:
     response = scheduler_client.post(
         "/api/v1/appointments/", booking(bookable, bookable.at(9), patient=999999)
