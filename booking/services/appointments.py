@@ -404,7 +404,11 @@ def appointment_book(
                     window_override_reason = window_override_reason or held.window_override_reason
                     referral = referral or held.referral
                 locked_referral = (
-                    None if referral is None else referral_for_booking(referral=referral, patient=patient)
+                    None
+                    if referral is None
+                    else referral_for_booking(
+                        referral=referral, patient=patient, tier=tier, appointment_type=appointment_type
+                    )
                 )
                 appointment = _book(
                     patient=patient,

@@ -84,7 +84,9 @@ def hold_create(
             locked_referral = None
             if referral is not None:
                 patient = patient or referral.patient
-                locked_referral = referral_for_booking(referral=referral, patient=patient)
+                locked_referral = referral_for_booking(
+                    referral=referral, patient=patient, tier=tier, appointment_type=appointment_type
+                )
             within_window = window_check(
                 tier=tier,
                 location=location,

@@ -12,10 +12,11 @@ import time_machine
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from booking.models import Referral, ReferralStatus
+from booking.models import Appointment, Referral, ReferralStatus
 from booking.services import OutsideTierWindow, ReferralNotOpen, referral_create, referral_due_by
 from tests.factories import (
     BOOKING_MONDAY,
+    AppointmentTypeFactory,
     BlockFactory,
     BookablePractice,
     LocationFactory,
@@ -168,6 +169,25 @@ def test_a_referral_of_another_patient_cannot_be_booked_from(
     response = scheduler_client.post("/api/v1/appointments/", payload, format="json")
     assert response.status_code == 400
     assert "referral" in response.json()["error"]["fields"]
+
+
+def test_a_referral_is_booked_only_in_its_own_tier_and_type_until_it_is_retriaged(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    # A standard referral booked as urgent would take urgent-reserved capacity.
+    referral = refer(bookable, dt.date(2027, 2, 26))
+    payload = {**booking_from(bookable, referral, bookable.at(9)), "tier": tier("urgent").code}
+    response = scheduler_client.post("/api/v1/appointments/", payload, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["tier"]
+    other_type = AppointmentTypeFactory(code="imaging-review-test")
+    payload = {**booking_from(bookable, referral, bookable.at(9)), "appointment_type": other_type.code}
+    response = scheduler_client.post("/api/v1/appointments/", payload, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["appointment_type"]
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.NEW
+    assert not Appointment.objects.exists()
 
 
 def test_a_scheduled_referral_cannot_be_booked_from_twice(
