@@ -105,7 +105,7 @@ def referral_create(
 def _locked(referral: Referral) -> Referral:
     return (
         Referral.objects.select_for_update(of=("self",))
-        .select_related("tier", "preferred_location")
+        .select_related("tier", "appointment_type", "preferred_location")
         .get(pk=referral.pk)
     )
 
@@ -186,12 +186,25 @@ def referral_close(*, referral: Referral, reason: str, closed_by: Any = None) ->
     return current
 
 
-def referral_for_booking(*, referral: Referral, patient: Patient) -> Referral:
-    """The referral's current row, locked, checked that a visit for `patient` may be booked from
-    it. Call inside the booking's transaction."""
+def referral_for_booking(
+    *, referral: Referral, patient: Patient, tier: UrgencyTier, appointment_type: AppointmentType
+) -> Referral:
+    """The referral's current row, locked, checked that a visit for `patient` of its tier and
+    type may be booked from it (another tier or type is a re-triage first: the tier decides the
+    reserved capacity it may take and the clock it is judged by). Call inside the booking's
+    transaction."""
     current = _locked(referral)
     if current.patient_id != patient.pk:
         raise InvalidInput.for_field("referral", "The referral is for another patient.")
+    if current.tier_id != tier.pk:
+        raise InvalidInput.for_field(
+            "tier", f"The referral is triaged {current.tier.code}; re-triage it to book another tier."
+        )
+    if current.appointment_type_id != appointment_type.pk:
+        raise InvalidInput.for_field(
+            "appointment_type",
+            f"The referral asks for {current.appointment_type.code}; re-triage it to book another type.",
+        )
     if current.status not in OPEN_REFERRAL_STATUSES:
         raise ReferralNotOpen(
             f"Only a new or triaged referral can be booked from; this one is {current.status}.",
