@@ -175,7 +175,10 @@ class PatientNoticeSerializer(serializers.Serializer):
         allow_null=True, help_text="The text (in a dry run its link is masked, at its true length)."
     )
     segments = serializers.IntegerField(help_text="GSM-7 segments of the text.")
-    why_not_texted = serializers.CharField(help_text="no_consent or opted_out; empty when texted.")
+    why_not_texted = serializers.CharField(
+        help_text="no_consent, opted_out, or no_times (nothing free to offer in the next two weeks, or the "
+        "clinic deactivated: the worklist asks for a call); empty when texted."
+    )
 
 
 _NOTICES_HELP = (

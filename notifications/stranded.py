@@ -16,6 +16,7 @@ from notifications import content
 from notifications.models import Message, MessageKind, MessageStatus, WorklistItem, WorklistKind
 from notifications.outbox import messages_write, outbox_row
 from notifications.visit_links import LIVE, visit_link_token, visit_link_url
+from notifications.visit_page.services import visit_times_offered
 
 # A patient texted about a stranded visit who has not acted by then reaches the worklist.
 ANSWER_WITHIN = dt.timedelta(hours=24)
@@ -26,7 +27,9 @@ def _redacted(body: str, token: str) -> str:
     return body.replace(token, "x" * len(token))
 
 
-def _notice(visit: Appointment, message: Message | None, *, dry_run: bool) -> dict[str, Any]:
+def _notice(
+    visit: Appointment, message: Message | None, *, dry_run: bool, no_times: bool = False
+) -> dict[str, Any]:
     local = visit.start.astimezone(zoneinfo.ZoneInfo(visit.location.timezone))
     texted = message is not None and message.status != MessageStatus.SUPPRESSED
     body = None
@@ -40,7 +43,9 @@ def _notice(visit: Appointment, message: Message | None, *, dry_run: bool) -> di
         "channel": "sms" if texted else "worklist",
         "text": body,
         "segments": content.gsm7_segments(body) if body else 0,
-        "why_not_texted": "" if texted or message is None else message.suppressed_reason,
+        "why_not_texted": "no_times"
+        if no_times
+        else ("" if texted or message is None else message.suppressed_reason),
     }
 
 
@@ -55,22 +60,40 @@ def visits_stranded_notify(
         .select_related("patient", "location")
         .order_by("start", "pk")
     )
-    rows: list[Message] = []
-    for visit in stranded:
-        link = visit_link_url(appointment=visit)
-        rows.append(
+    candidates: list[tuple[Appointment, Message]] = [
+        (
+            visit,
             outbox_row(
                 patient=visit.patient,
                 appointment=visit,
                 kind=MessageKind.STRANDED,
                 dedupe_key=f"appointment:{visit.pk}:stranded:{int(visit.start.timestamp())}",
-                body=content.visit_stranded(appointment=visit, link=link, language=visit.patient.language),
+                body=content.visit_stranded(
+                    appointment=visit,
+                    link=visit_link_url(appointment=visit),
+                    language=visit.patient.language,
+                ),
                 due_at=now,
                 zone=visit.location.timezone,
-            )
+            ),
         )
+        for visit in stranded
+    ]
+    # A link to a page with no time to pick (the clinic deactivated, nothing free in the next two
+    # weeks) would only say "call us": those patients go to the worklist instead of a text.
+    no_times = {
+        visit.pk
+        for visit, row in candidates
+        if row.status != MessageStatus.SUPPRESSED
+        and not visit_times_offered(visit=visit, now=now, stranded=True)
+    }
+    rows = [row for visit, row in candidates if visit.pk not in no_times]
+    texted = iter(rows)
     notices: list[Mapping[str, Any]] = [
-        _notice(visit, row, dry_run=dry_run) for visit, row in zip(stranded, rows, strict=True)
+        _notice(visit, None, dry_run=dry_run, no_times=True)
+        if visit.pk in no_times
+        else _notice(visit, next(texted), dry_run=dry_run)
+        for visit in stranded
     ]
     if dry_run:
         return notices, []
@@ -80,7 +103,11 @@ def visits_stranded_notify(
             kind=WorklistKind.CLOSURE,
             patient=visit.patient,
             summary=f"Visit {visit.pk} on {notice['local_start'][:16]} can't go ahead (closure); "
-            f"no texts to this patient: call them.",
+            + (
+                "no free time to offer by text: call them."
+                if notice["why_not_texted"] == "no_times"
+                else "no texts to this patient: call them."
+            ),
         )
         for visit, notice in zip(stranded, notices, strict=True)
         if notice["channel"] == "worklist"

@@ -70,6 +70,10 @@ def visit_is_stranded(*, visit: Appointment) -> bool:
     return Message.objects.filter(appointment_id=visit.pk, kind=MessageKind.STRANDED).exists()
 
 
+# How far ahead a stranded visit's patient is offered new times, whatever its window.
+STRANDED_SEARCH = dt.timedelta(days=14)
+
+
 def birth_date_matches(*, visit: Appointment, date_of_birth: dt.date) -> bool:
     return visit.patient.date_of_birth == date_of_birth
 
@@ -93,13 +97,19 @@ def _window_end(*, visit: Appointment) -> dt.datetime:
     return end if visit.within_window else max(end, visit.start)
 
 
-def visit_times_offered(*, visit: Appointment, now: dt.datetime) -> list[Slot]:
+def visit_times_offered(*, visit: Appointment, now: dt.datetime, stranded: bool | None = None) -> list[Slot]:
     """Free times the patient may move to: with the same surgeon (or, if the practice allows or
     the surgeon was deactivated, any surgeon at the same location), at the same location, inside
     the visit's window; a few a day over the first days that have any, so the patient sees a
-    choice of days."""
+    choice of days. A visit a closure stranded (`stranded`, default: whether it was texted so)
+    is offered at least the next STRANDED_SEARCH, its window passed or not: the practice moved
+    it, not the patient."""
     horizon = _window_end(visit=visit)
-    if horizon <= now:
+    if stranded is None:
+        stranded = visit_is_stranded(visit=visit)
+    if stranded:
+        horizon = max(horizon, now + STRANDED_SEARCH)
+    if horizon <= now or not visit.location.is_active:
         return []
     slots = slots_free(
         appointment_type=visit.appointment_type,

@@ -161,6 +161,7 @@ def test_deactivating_a_surgeon_with_notify_patients_texts_the_stranded_patients
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     texted, silent = stranded
+    BlockFactory(location=texted.location, weekday=0, start=dt.time(8), end=dt.time(17))  # a colleague
     outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client_api.patch(
@@ -170,6 +171,46 @@ def test_deactivating_a_surgeon_with_notify_patients_texts_the_stranded_patients
     channels = {notice["appointment"]: notice["channel"] for notice in response.json()["notices"]}
     assert channels == {texted.pk: "sms", silent.pk: "worklist"}
     assert [sms.to for sms in outbox] == [str(texted.patient.phone)]
+
+
+def test_a_patient_with_no_time_to_pick_is_called_from_the_worklist_not_sent_a_dead_link(
+    admin_client_api: APIClient,
+    stranded: tuple[Appointment, Appointment],
+    outbox: list[SentSms],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # A deactivated clinic has no times to offer: its link would only say "call us".
+    texted, silent = stranded
+    outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client_api.patch(
+            f"/api/v1/locations/{texted.location_id}/?notify_patients=true",
+            {"is_active": False},
+            format="json",
+        )
+    assert response.status_code == 200, response.json()
+    notices = {notice["appointment"]: notice for notice in response.json()["notices"]}
+    assert notices[texted.pk]["channel"] == "worklist"
+    assert notices[texted.pk]["why_not_texted"] == "no_times"
+    assert notices[silent.pk]["why_not_texted"] == "no_consent"
+    assert outbox == []
+    items = WorklistItem.objects.filter(kind=WorklistKind.CLOSURE).order_by("patient_id")
+    assert sorted(item.patient_id for item in items) == sorted([texted.patient_id, silent.patient_id])
+
+
+def test_a_stranded_visit_past_its_window_is_still_offered_the_next_two_weeks(
+    admin_client_api: APIClient, stranded: tuple[Appointment, Appointment]
+) -> None:
+    # Booked long ago: its tier window has passed; the closure is the practice's doing, not the patient's.
+    texted, _ = stranded
+    Appointment.objects.filter(pk=texted.pk).update(booked_at=MONDAY_MORNING - dt.timedelta(days=30))
+    _close(admin_client_api, texted, notify_patients=True)
+    visit = Appointment.objects.select_related("surgeon", "location", "appointment_type", "tier").get(
+        pk=texted.pk
+    )
+    offered = visit_times_offered(visit=visit, now=MONDAY_MORNING)
+    assert offered
+    assert all(MONDAY_MORNING <= slot.start < MONDAY_MORNING + dt.timedelta(days=14) for slot in offered)
 
 
 def test_deactivating_a_location_without_notify_patients_texts_nobody(
