@@ -16,10 +16,12 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from booking.apis.appointments import KEY_REUSED
 from booking.models import SimulationRun, SimulationStatus
 from booking.services.simulations import simulation_request
 from booking.simulation import DEFAULT_TIER_MIX, SimulationInputs, policy_parse
 from practice.errors import InvalidInput
+from practice.idempotency import OPENAPI_PARAMETER, idempotent
 from practice.models import AppointmentType, UrgencyTier
 from practice.permissions import IsAdministrator
 
@@ -120,9 +122,11 @@ class SimulationCreateApi(APIView):
 
     @extend_schema(
         request=SimulationInputSerializer,
-        responses={202: SimulationOutputSerializer},
+        parameters=[OPENAPI_PARAMETER],
+        responses={202: SimulationOutputSerializer, 422: KEY_REUSED},
         tags=["reports"],
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         params = SimulationInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)

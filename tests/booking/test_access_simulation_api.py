@@ -103,6 +103,16 @@ def test_a_malformed_request_is_refused_naming_the_field(
     assert not SimulationRun.objects.exists()
 
 
+def test_a_retried_request_with_its_idempotency_key_asks_for_one_simulation(
+    admin_client_api: APIClient,
+) -> None:
+    first = admin_client_api.post(URL, ASKED, format="json", HTTP_IDEMPOTENCY_KEY="simulate-1")
+    again = admin_client_api.post(URL, ASKED, format="json", HTTP_IDEMPOTENCY_KEY="simulate-1")
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"]
+    assert SimulationRun.objects.count() == 1
+
+
 def test_a_simulation_delivered_twice_runs_once() -> None:
     run = SimulationRun.objects.create(inputs={**ASKED, "utilisation": None})
 
