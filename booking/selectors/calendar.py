@@ -23,6 +23,7 @@ from booking.availability import (
     BlockSpec,
     Calendar,
     ClosureSpec,
+    EpochIntervals,
     HoursSpec,
     SurgeonInterval,
 )
@@ -91,6 +92,7 @@ def calendar_for_conflicts(
             "busy_low": None,
             "statuses": None,
             "exclude": None,
+            "now": None,
         }
         with connection.cursor() as cursor:
             execute_prepared(cursor, _conflict_statements(), _PARAMETERS, params)
@@ -180,16 +182,12 @@ def _calendar_postgresql(
     if not block_rows:
         return Calendar(timezones={}, blocks=[])
     blocks, timezones = _blocks_and_zones(block_rows)
-    from_epoch = dt.datetime.fromtimestamp
     return Calendar(
         timezones=timezones,
         blocks=blocks,
         hours=[HoursSpec(*row) for row in hours_rows],
         closures=[ClosureSpec(*row) for row in closure_rows],
-        busy=[
-            SurgeonInterval(row[0], from_epoch(row[1], dt.UTC), from_epoch(row[2], dt.UTC))
-            for row in busy_rows
-        ],
+        busy=EpochIntervals(busy_rows),
     )
 
 
@@ -204,6 +202,7 @@ _PARAMETERS = (
     ("busy_low", "timestamptz"),
     ("statuses", "text[]"),
     ("exclude", "bigint"),
+    ("now", "timestamptz"),
 )
 
 
