@@ -205,22 +205,24 @@ def subtract(
     return result
 
 
+_BLOCK_DAY_ORDER = operator.attrgetter("surgeon_id", "location_id", "weekday", "start", "end")
+
+
 class EpochIntervals(Sequence[SurgeonInterval]):
     """Surgeons' unavailable time as (surgeon, start, end) rows of epoch seconds, turned into
     datetimes only when read: a large search loads tens of thousands of busy intervals, and the
     engine reads those of the few surgeons whose blocks come early enough (`Calendar.unavailable`)."""
 
-    def __init__(self, rows: Iterable[tuple[int, float, float]]) -> None:
-        self._by_surgeon: dict[int, list[tuple[float, float]]] = defaultdict(list)
-        for surgeon_id, start, end in rows:
-            self._by_surgeon[surgeon_id].append((start, end))
+    def __init__(self, rows: Iterable[tuple[int, Sequence[float], Sequence[float]]]) -> None:
+        """`rows`: each surgeon once, with the starts and the ends of their intervals."""
+        self._by_surgeon = {surgeon_id: (starts, ends) for surgeon_id, starts, ends in rows}
         self._all: list[SurgeonInterval] | None = None
 
     def of_surgeon(self, surgeon_id: int) -> list[Interval]:
+        starts, ends = self._by_surgeon.get(surgeon_id, ((), ()))
         from_epoch = dt.datetime.fromtimestamp
         return [
-            (from_epoch(start, UTC), from_epoch(end, UTC))
-            for start, end in self._by_surgeon.get(surgeon_id, ())
+            (from_epoch(start, UTC), from_epoch(end, UTC)) for start, end in zip(starts, ends, strict=True)
         ]
 
     def _intervals(self) -> list[SurgeonInterval]:
@@ -233,7 +235,7 @@ class EpochIntervals(Sequence[SurgeonInterval]):
         return self._all
 
     def __len__(self) -> int:
-        return sum(len(rows) for rows in self._by_surgeon.values())
+        return sum(len(starts) for starts, _ in self._by_surgeon.values())
 
     def __getitem__(self, index: Any) -> Any:
         return self._intervals()[index]
@@ -275,17 +277,16 @@ class Calendar:
         for closure in self.closures:
             self._closures[closure.location_id].append(closure)
         self._blocks = defaultdict(list)
-        per_surgeon_day: dict[tuple[int, int, int], list[tuple[dt.time, dt.time]]] = defaultdict(list)
         for block in self.blocks:
             self._blocks[(block.location_id, block.weekday)].append(block)
-            per_surgeon_day[(block.surgeon_id, block.location_id, block.weekday)].append(
-                (block.start, block.end)
-            )
         # Blocks that only touch (08:00-12:00 held, 12:00-16:30 open) cannot yield one slot twice.
+        by_surgeon_day = sorted(self.blocks, key=_BLOCK_DAY_ORDER)
         self.blocks_may_overlap = any(
-            later[0] < earlier[1]
-            for spans in per_surgeon_day.values()
-            for earlier, later in itertools.pairwise(sorted(spans))
+            earlier.surgeon_id == later.surgeon_id
+            and earlier.location_id == later.location_id
+            and earlier.weekday == later.weekday
+            and later.start < earlier.end
+            for earlier, later in itertools.pairwise(by_surgeon_day)
         )
         self._time_off = _by_surgeon(self.time_off)
         # Busy time read as epoch rows is merged per surgeon on first use (`unavailable`).
