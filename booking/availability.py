@@ -205,6 +205,45 @@ def subtract(
     return result
 
 
+_BLOCK_DAY_ORDER = operator.attrgetter("surgeon_id", "location_id", "weekday", "start", "end")
+
+
+class EpochIntervals(Sequence[SurgeonInterval]):
+    """Surgeons' unavailable time as (surgeon, start, end) rows of epoch seconds, turned into
+    datetimes only when read: a large search loads tens of thousands of busy intervals, and the
+    engine reads those of the few surgeons whose blocks come early enough (`Calendar.unavailable`)."""
+
+    def __init__(self, rows: Iterable[tuple[int, Sequence[float], Sequence[float]]]) -> None:
+        """`rows`: each surgeon once, with the starts and the ends of their intervals."""
+        self._by_surgeon = {surgeon_id: (starts, ends) for surgeon_id, starts, ends in rows}
+        self._all: list[SurgeonInterval] | None = None
+
+    def of_surgeon(self, surgeon_id: int) -> list[Interval]:
+        starts, ends = self._by_surgeon.get(surgeon_id, ((), ()))
+        from_epoch = dt.datetime.fromtimestamp
+        return [
+            (from_epoch(start, UTC), from_epoch(end, UTC)) for start, end in zip(starts, ends, strict=True)
+        ]
+
+    def _intervals(self) -> list[SurgeonInterval]:
+        if self._all is None:
+            self._all = [
+                SurgeonInterval(surgeon_id, start, end)
+                for surgeon_id in self._by_surgeon
+                for start, end in self.of_surgeon(surgeon_id)
+            ]
+        return self._all
+
+    def __len__(self) -> int:
+        return sum(len(starts) for starts, _ in self._by_surgeon.values())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._intervals()[index]
+
+    def __iter__(self) -> Iterator[SurgeonInterval]:
+        return iter(self._intervals())
+
+
 @dataclass
 class Calendar:
     """Plain data for one search, indexed once: blocks, hours and closures by location, and each
@@ -221,6 +260,7 @@ class Calendar:
     _blocks: dict[tuple[int, int], list[BlockSpec]] = field(init=False, repr=False)
     _unavailable: dict[int, tuple[list[Interval], list[dt.datetime]]] = field(init=False, repr=False)
     _time_off: dict[int, tuple[list[Interval], list[dt.datetime]]] = field(init=False, repr=False)
+    _lazy_busy: EpochIntervals | None = field(init=False, repr=False)
     _open: dict[tuple[int, dt.date], list[Interval] | None] = field(init=False, repr=False)
     # Conflict checks: open time and a surgeon's block time over runs of local days.
     _open_time: dict[tuple[int, tuple[dt.date, ...]], list[Interval]] = field(init=False, repr=False)
@@ -237,20 +277,21 @@ class Calendar:
         for closure in self.closures:
             self._closures[closure.location_id].append(closure)
         self._blocks = defaultdict(list)
-        per_surgeon_day: dict[tuple[int, int, int], list[tuple[dt.time, dt.time]]] = defaultdict(list)
         for block in self.blocks:
             self._blocks[(block.location_id, block.weekday)].append(block)
-            per_surgeon_day[(block.surgeon_id, block.location_id, block.weekday)].append(
-                (block.start, block.end)
-            )
         # Blocks that only touch (08:00-12:00 held, 12:00-16:30 open) cannot yield one slot twice.
+        by_surgeon_day = sorted(self.blocks, key=_BLOCK_DAY_ORDER)
         self.blocks_may_overlap = any(
-            later[0] < earlier[1]
-            for spans in per_surgeon_day.values()
-            for earlier, later in itertools.pairwise(sorted(spans))
+            earlier.surgeon_id == later.surgeon_id
+            and earlier.location_id == later.location_id
+            and earlier.weekday == later.weekday
+            and later.start < earlier.end
+            for earlier, later in itertools.pairwise(by_surgeon_day)
         )
         self._time_off = _by_surgeon(self.time_off)
-        self._unavailable = _by_surgeon([*self.time_off, *self.busy])
+        # Busy time read as epoch rows is merged per surgeon on first use (`unavailable`).
+        self._lazy_busy = self.busy if isinstance(self.busy, EpochIntervals) else None
+        self._unavailable = {} if self._lazy_busy is not None else _by_surgeon([*self.time_off, *self.busy])
         self._open = {}
         self._open_time = {}
         self._block_time = {}
@@ -346,20 +387,27 @@ class Calendar:
         return index < len(holes) and holes[index][0] < end
 
     def unavailable(self, surgeon_id: int) -> tuple[list[Interval], list[dt.datetime]]:
-        return self._unavailable.get(surgeon_id, ([], []))
+        found = self._unavailable.get(surgeon_id)
+        if found is None:
+            if self._lazy_busy is None:
+                return ([], [])
+            time_off = self._time_off.get(surgeon_id, ([], []))[0]
+            merged = merge([*time_off, *self._lazy_busy.of_surgeon(surgeon_id)])
+            found = self._unavailable[surgeon_id] = (merged, [end for _, end in merged])
+        return found
 
     def busy_add(self, surgeon_id: int, start: dt.datetime, end: dt.datetime) -> None:
         """Mark [start, end) busy for the surgeon, in place: a what-if replay (booking.simulation)
         books without reloading. The caller only adds time that is free, so the list stays
         sorted and disjoint without merging, and `busy_remove` can take the same interval out."""
-        holes, ends = self._unavailable.setdefault(surgeon_id, ([], []))
+        holes, ends = self._unavailable.setdefault(surgeon_id, self.unavailable(surgeon_id))
         index = bisect.bisect_left(holes, (start, end))
         holes.insert(index, (start, end))
         ends.insert(index, end)
 
     def busy_remove(self, surgeon_id: int, start: dt.datetime, end: dt.datetime) -> None:
         """Take back an interval `busy_add` marked (a cancelled or moved what-if visit)."""
-        holes, ends = self._unavailable[surgeon_id]
+        holes, ends = self.unavailable(surgeon_id)
         index = bisect.bisect_left(holes, (start, end))
         if index == len(holes) or holes[index] != (start, end):
             raise ValueError("busy_remove: that interval was never added")
@@ -413,8 +461,11 @@ def free_slots(
     slots: list[Slot] = []
     # With a limit: once `limit` slots are known, the latest of them. A local day that begins
     # after it cannot hold an earlier slot, and zones' days interleave, so the walk goes
-    # on until no location's next day begins before it.
+    # on until no location's next day begins before it. Where no two blocks of a surgeon at a
+    # location overlap (every slot is generated once), the cutoff is also kept slot by slot
+    # (`_Cutoff`): no block is walked, and no block walked further, past it.
     cutoff: dt.datetime | None = None
+    running = _Cutoff(limit) if limit is not None and not calendar.blocks_may_overlap else None
     for day in all_days:
         if location_dates is not None and not location_dates[0] <= day <= location_dates[1]:
             continue
@@ -422,11 +473,18 @@ def free_slots(
         for location_id, tz in zones.items():
             if day not in days_by_location[location_id]:
                 continue
+            if running is not None:
+                cutoff = running.at
             if cutoff is not None and calendar.instant(day, dt.time(0), tz) > cutoff:
                 continue
             walked = True
-            _day_slots(calendar, rules, location_id, tz, day, earliest, end, now, slots)
+            _day_slots(calendar, rules, location_id, tz, day, earliest, end, now, slots, running)
         if limit is None:
+            continue
+        if running is not None:
+            if running.at is not None and cutoff is not None and not walked:
+                break
+            cutoff = running.at
             continue
         if cutoff is not None and not walked:
             break
@@ -437,6 +495,29 @@ def free_slots(
     if calendar.blocks_may_overlap:
         slots = _unique(slots)
     return slots if limit is None else slots[:limit]
+
+
+class _Cutoff:
+    """The `limit`-th earliest start among the slots found so far (None until there are that
+    many): a later start cannot be among the first `limit` slots."""
+
+    __slots__ = ("_heap", "_limit", "at")
+
+    def __init__(self, limit: int) -> None:
+        self.at: dt.datetime | None = None
+        self._heap: list[tuple[float, dt.datetime]] = []  # (-timestamp, start): a max-heap
+        self._limit = limit
+
+    def add(self, start: dt.datetime) -> None:
+        if self.at is not None and start >= self.at:
+            return
+        item = (-start.timestamp(), start)
+        if len(self._heap) < self._limit:
+            heapq.heappush(self._heap, item)
+        else:
+            heapq.heapreplace(self._heap, item)
+        if len(self._heap) == self._limit:
+            self.at = self._heap[0][1]
 
 
 # start, surgeon, location; a C-level key, since searches sort thousands of slots.
@@ -453,8 +534,10 @@ def _day_slots(
     end: dt.datetime,
     now: dt.datetime,
     slots: list[Slot],
+    cutoff: _Cutoff | None = None,
 ) -> None:
-    """Append the free slots of one location's local day to `slots`."""
+    """Append the free slots of one location's local day to `slots`; with `cutoff`, none that
+    starts after it (each slot added moves it)."""
     blocks = calendar.blocks_on(location_id, day)
     if not blocks:
         return
@@ -468,6 +551,8 @@ def _day_slots(
         block_start = calendar.instant(day, block.start, tz)
         block_end = calendar.instant(day, block.end, tz)
         if block_end - needed < earliest or block_start >= end or block_end - block_start < needed:
+            continue
+        if cutoff is not None and cutoff.at is not None and block_start > cutoff.at:
             continue
         holes, hole_ends = calendar.unavailable(block.surgeon_id)
         free = subtract(intersect([(block_start, block_end)], open_time), holes, hole_ends)
@@ -483,6 +568,11 @@ def _day_slots(
             cursor = _ceil_to_grid(block_start, max(free_start, earliest), grid)
             last_start = min(free_end - needed, end - dt.timedelta(microseconds=1))
             while cursor <= last_start:
+                if cutoff is not None:
+                    if cutoff.at is not None and cursor > cutoff.at:
+                        break
+                    if reserved_code is None or tier_may_use or now >= cursor - release:
+                        cutoff.add(cursor)
                 if reserved_code is None:
                     # tuple.__new__ skips the NamedTuple's Python-level constructor: same object.
                     slots.append(
