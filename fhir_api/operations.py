@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from booking import services
-from booking.models import Appointment, Hold, Patient
+from booking.models import Appointment, Hold, Patient, Referral
+from booking.selectors import referral_open_for_booking
 from fhir_api import params, resources
 from fhir_api.apis import BUNDLE_RESPONSE, FHIR_RESPONSE, appointment_type_named, slot_range, tier_named
 from fhir_api.http import FHIR_JSON, FhirView
@@ -260,6 +261,17 @@ class _Slot:
             "start": start,
         }
 
+    def referral(self) -> Referral | None:
+        """The referral the extension names (ServiceRequest/<id>), or None."""
+        named = _text(_extension(self.resource, resources.REFERRAL_EXTENSION), "appt-resource.extension")
+        if named is None:
+            return None
+        pk = params.reference_id(named, kind="ServiceRequest", param="appt-resource.extension")
+        referral = Referral.objects.filter(pk=pk).first()
+        if referral is None:
+            raise InvalidInput.for_field("appt-resource.extension", "Unknown referral.")
+        return referral
+
     def patient(self, *, required: bool) -> Patient | None:
         if not self.patient_reference:
             if required:
@@ -299,7 +311,10 @@ class HoldApi(FhirView):
     def post(self, request: Request) -> Response:
         wanted = _appt_resource(request)
         hold = services.hold_create(
-            **wanted.slot_fields(), patient=wanted.patient(required=False), held_by=request.user
+            **wanted.slot_fields(),
+            patient=wanted.patient(required=False),
+            referral=wanted.referral(),
+            held_by=request.user,
         )
         return _hold_output(request, hold)
 
@@ -326,13 +341,21 @@ class BookApi(FhirView):
             hold_id = int(number)
         fields = wanted.slot_fields()
         patient = wanted.patient(required=hold_id is None)
+        held = Hold.objects.filter(pk=hold_id).select_related("patient").first() if hold_id else None
         if patient is None:
-            held = Hold.objects.filter(pk=hold_id or 0).select_related("patient").first()
             patient = held.patient if held is not None else None
             if patient is None:
                 raise InvalidInput.for_field("appt-resource.participant", "Name the Patient.")
+        referral = wanted.referral()
+        if referral is None and (held is None or held.referral_id is None):
+            # As a scheduler booking from the queue: the visit answers the patient's open referral.
+            referral = referral_open_for_booking(
+                patient_id=patient.pk,
+                appointment_type_id=fields["appointment_type"].pk,
+                tier_id=fields["tier"].pk,
+            )
         appointment = services.appointment_book(
-            **fields, patient=patient, hold_id=hold_id, booked_by=request.user
+            **fields, patient=patient, hold_id=hold_id, referral=referral, booked_by=request.user
         )
         audit_record(request, action=AuditAction.CREATE, object_type="appointment", objects=[appointment])
         return Response(

@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from booking.models import Appointment, AppointmentStatus, Hold
+from booking.models import Appointment, AppointmentStatus, Hold, Referral, ReferralStatus
+from booking.services import referral_create
+from fhir_api.resources import REFERRAL_EXTENSION
 from tests.factories import BlockFactory, BookablePractice, tier
 from tests.fhir_api.conftest import FHIR, valid
 
@@ -399,3 +401,52 @@ def test_no_json_shape_makes_an_operation_fail_with_a_server_error(
             f"{FHIR}/Appointment/${operation}", json.dumps(body), content_type="application/fhir+json"
         )
         assert response.status_code < 500, (body, response.content)
+
+
+def _referral(practice: BookablePractice, received_at: dt.datetime | None = None) -> Referral:
+    return referral_create(
+        patient=practice.patient,
+        tier=tier("standard"),
+        appointment_type=practice.visit,
+        received_at=received_at,
+    )
+
+
+def test_booking_a_patient_with_one_open_referral_takes_it_out_of_the_queue(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    referral = _referral(bookable)
+    offer = with_patient(proposed(scheduler_client, bookable, bookable.at(9)), bookable)
+    booked = post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 201)
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SCHEDULED
+    assert str(referral.appointment_id) == booked["id"]
+
+
+def test_a_referral_named_by_extension_is_booked_from_and_its_due_date_is_the_window(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    first = _referral(bookable)
+    named = _referral(bookable, received_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    offer = with_patient(proposed(scheduler_client, bookable, bookable.at(9)), bookable)
+    offer["extension"] = [
+        *offer["extension"],
+        {"url": REFERRAL_EXTENSION, "valueReference": {"reference": f"ServiceRequest/{named.id}"}},
+    ]
+    late = post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 409)
+    assert late["issue"][0]["details"]["coding"][0]["code"] == "outside_tier_window"
+    offer["extension"][-1]["valueReference"]["reference"] = f"ServiceRequest/{first.id}"
+    post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 201)
+    first.refresh_from_db()
+    named.refresh_from_db()
+    assert (first.status, named.status) == (ReferralStatus.SCHEDULED, ReferralStatus.NEW)
+
+
+def test_an_unknown_referral_is_a_400_naming_the_extension(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    offer = with_patient(proposed(scheduler_client, bookable, bookable.at(9)), bookable)
+    offer["extension"] = [{"url": REFERRAL_EXTENSION, "valueReference": {"reference": "ServiceRequest/999"}}]
+    refused = post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 400)
+    assert refused["issue"][0]["expression"] == ["appt-resource.extension"]
+    assert not Appointment.objects.exists()
