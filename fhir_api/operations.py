@@ -336,7 +336,7 @@ class BookApi(FhirView):
         hold_id = None
         if wanted.id.startswith(resources.HOLD_PREFIX):
             number = wanted.id.removeprefix(resources.HOLD_PREFIX)
-            if not number.isdecimal():
+            if not params.is_id(number):
                 raise InvalidInput.for_field("appt-resource.id", "Expected hold-<id>.")
             hold_id = int(number)
         fields = wanted.slot_fields()
@@ -364,7 +364,7 @@ class BookApi(FhirView):
         )
 
     def _cancel(self, request: Request, wanted: _Slot) -> Response:
-        if not wanted.id.isdecimal():
+        if not params.is_id(wanted.id):
             raise InvalidInput.for_field("appt-resource.id", "Name the booked Appointment to cancel.")
         appointment = Appointment.objects.filter(pk=int(wanted.id)).first()
         if appointment is None:

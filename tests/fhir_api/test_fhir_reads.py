@@ -381,7 +381,9 @@ def test_a_nul_byte_in_a_search_parameter_is_a_400_naming_it(
     [
         ("Appointment", {"patient": "Patient/\u00b2"}, "patient"),
         ("Patient", {"_count": "\u00b2"}, "_count"),
-        ("Appointment", {"practitioner": "99999999999999999999999"}, None),
+        ("Appointment", {"practitioner": "99999999999999999999999"}, "practitioner"),
+        ("Patient/99999999999999999999999", {}, None),
+        ("Slot/1-1-1-99999999999999", {}, None),
     ],
 )
 def test_digits_python_reads_but_int_refuses_are_a_400_not_a_500(
