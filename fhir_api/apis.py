@@ -57,7 +57,7 @@ def _query(name: str, description: str) -> OpenApiParameter:
 
 
 def _numeric(id: str) -> int:
-    if not id.isdigit():
+    if not params.is_id(id):
         raise NotFound()
     return int(id)
 
@@ -97,7 +97,7 @@ def _by_name(rows: QuerySet[Any], request: Request, fields: tuple[str, ...]) -> 
         rows = rows.filter(condition)
     ids = params.values(request.query_params, "_id")
     if ids:
-        rows = rows.filter(pk__in=[_numeric(value) for value in ids if value.isdigit()] or [0])
+        rows = rows.filter(pk__in=[_numeric(value) for value in ids if params.is_id(value)] or [0])
     active = request.query_params.get("active")
     if active is not None:
         rows = rows.filter(is_active=active == "true")
@@ -174,7 +174,7 @@ def _schedule_filters(request: Request) -> tuple[set[int] | None, set[int] | Non
 
 def _pair(id: str) -> tuple[int, int]:
     surgeon, _, location = id.partition("-")
-    if not (surgeon.isdigit() and location.isdigit()):
+    if not (params.is_id(surgeon) and params.is_id(location)):
         raise NotFound()
     return int(surgeon), int(location)
 
@@ -317,7 +317,8 @@ class SlotApi(ResourceApi):
 
     def read(self, request: Request, id: str) -> dict[str, Any]:
         parts = id.split("-")
-        if len(parts) != 4 or not all(part.isdigit() for part in parts):
+        # The epoch is seconds: ten or eleven digits until the year 5138.
+        if len(parts) != 4 or not all(params.is_id(part) for part in parts) or len(parts[3]) > 11:
             raise NotFound()
         surgeon, location, type_id, epoch = (int(part) for part in parts)
         appointment_type = AppointmentType.objects.filter(pk=type_id, is_active=True).first()

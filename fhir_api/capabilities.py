@@ -113,7 +113,11 @@ RESOURCES = [
                 _param("status", "token", "booked, pending (a hold), arrived, fulfilled, cancelled, noshow."),
             ],
             "Visits; a hold is the pending Appointment hold-<id> until it expires. The extension "
-            "urn:practice:fhir:StructureDefinition:urgency-tier (valueCode) carries the urgency tier.",
+            "urn:practice:fhir:StructureDefinition:urgency-tier (valueCode) carries the urgency tier. "
+            "$hold and $book take the patient's referral named by the extension "
+            "urn:practice:fhir:StructureDefinition:referral (valueReference ServiceRequest/<referral id>); "
+            "without one, $book uses the patient's only open referral of the appointment's type and tier, "
+            "if any. Booked from a referral, it leaves the queue and its due date ends the window.",
         ),
         "operation": [
             {"name": "find", "definition": f"{IHE}/appointment-find"},

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from practice.errors import (
     DATABASE_RETRY_AFTER_SECONDS,
     DomainError,
+    InvalidInput,
     _flatten,
     database_unavailable,
 )
@@ -187,6 +188,30 @@ class FhirView(APIView):
 
     def get_exception_handler(self) -> Any:
         return fhir_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        for name, listed in request.query_params.lists():
+            if "\x00" in name or any("\x00" in value for value in listed):
+                raise InvalidInput.for_field(name.replace("\x00", ""), "A NUL byte cannot be searched for.")
+        if request.method == "POST":
+            where = _nul_in(request.data, "")
+            if where is not None:
+                raise InvalidInput.for_field(where or "body", "A NUL byte cannot be stored or searched for.")
+
+
+def _nul_in(value: Any, path: str) -> str | None:
+    """The path of the first string in a JSON body holding a NUL byte (PostgreSQL refuses it)."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return path or "body"
+        found = _nul_in(item, f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]")
+        if found is not None:
+            return found.lstrip(".")
+    return None
 
 
 def fhir_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:

@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from booking import services
-from booking.models import Appointment, Hold, Patient
+from booking.models import Appointment, Hold, Patient, Referral
+from booking.selectors import referral_open_for_booking
 from fhir_api import params, resources
 from fhir_api.apis import BUNDLE_RESPONSE, FHIR_RESPONSE, appointment_type_named, slot_range, tier_named
 from fhir_api.http import FHIR_JSON, FhirView
@@ -35,8 +36,11 @@ def _parameters(body: Any) -> dict[str, Any]:
     """A Parameters resource as {name: value}: the value[x] of each parameter, or its resource."""
     if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
         raise InvalidInput.for_field("resourceType", "Send a Parameters resource.")
+    listed = body.get("parameter") or []
+    if not isinstance(listed, list):
+        raise InvalidInput.for_field("parameter", "Send the parameters as a list.")
     found: dict[str, Any] = {}
-    for parameter in body.get("parameter") or []:
+    for parameter in listed:
         if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
             raise InvalidInput.for_field("parameter", "Each parameter needs a name.")
         if "resource" in parameter:
@@ -48,20 +52,22 @@ def _parameters(body: Any) -> dict[str, Any]:
     return found
 
 
-def _text(value: Any) -> str | None:
-    """A code, string, Coding, CodeableConcept or Reference parameter as its code or reference."""
+def _text(value: Any, param: str = "parameter") -> str | None:
+    """A code, string, Coding, CodeableConcept or Reference parameter as its code or reference;
+    any other shape is a 400 naming `param`."""
     if value is None:
         return None
-    if isinstance(value, str | int):
+    if isinstance(value, str | int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, dict):
-        if "reference" in value:
+        if isinstance(value.get("reference"), str):
             return str(value["reference"])
-        if "code" in value:
+        if isinstance(value.get("code"), str):
             return str(value["code"])
-        if value.get("coding"):
-            return str(value["coding"][0].get("code", ""))
-    raise InvalidInput.for_field("parameter", f"Cannot read {value!r}.")
+        coding = value.get("coding")
+        if isinstance(coding, list) and coding and isinstance(coding[0], dict):
+            return _text(coding[0].get("code", ""), param)
+    raise InvalidInput.for_field(param, f"Cannot read {value!r} as a code or reference.")
 
 
 def _find_inputs(request: Request) -> dict[str, Any]:
@@ -86,22 +92,26 @@ class FindApi(FhirView):
             if not inputs.get(required):
                 raise InvalidInput.for_field(required, "This parameter is required.")
         appointment_type = appointment_type_named(
-            _text(inputs["appointmentType"]) or "", param="appointmentType"
+            _text(inputs["appointmentType"], "appointmentType") or "", param="appointmentType"
         )
         tier = (
-            tier_named(_text(inputs.get("tier")), param="tier")
+            tier_named(_text(inputs.get("tier"), "tier"), param="tier")
             or UrgencyTier.objects.order_by("rank").first()
         )
         surgeons = locations = None
         if inputs.get("practitioner"):
             surgeons = [
                 params.reference_id(
-                    _text(inputs["practitioner"]) or "", kind="Practitioner", param="practitioner"
+                    _text(inputs["practitioner"], "practitioner") or "",
+                    kind="Practitioner",
+                    param="practitioner",
                 )
             ]
         if inputs.get("location"):
             locations = [
-                params.reference_id(_text(inputs["location"]) or "", kind="Location", param="location")
+                params.reference_id(
+                    _text(inputs["location"], "location") or "", kind="Location", param="location"
+                )
             ]
         first, last = _bound(inputs["start"], "start"), _bound(inputs["end"], "end")
         if first.is_date != last.is_date:
@@ -121,8 +131,8 @@ class FindApi(FhirView):
             location_ids=locations,
             location_dates=dates,
         )
-        size = params.count_value(None if inputs.get("_count") is None else str(inputs["_count"]))
-        offset = params.offset_value(None if inputs.get("_offset") is None else str(inputs["_offset"]))
+        size = params.count_value(_text(inputs.get("_count"), "_count"))
+        offset = params.offset_value(_text(inputs.get("_offset"), "_offset"))
         shown = found[offset : offset + size]
         people = Surgeon.objects.in_bulk({slot.surgeon_id for slot in shown})
         places = Location.objects.in_bulk({slot.location_id for slot in shown})
@@ -154,7 +164,7 @@ class FindApi(FhirView):
 
 def _bound(value: Any, name: str) -> params.DateBound:
     query = QueryDict(mutable=True)
-    query[name] = str(_text(value))
+    query[name] = _text(value, name) or ""
     bound = params.date_bounds(query, name)[0]
     if bound.prefix != "eq":
         raise InvalidInput.for_field(name, "Give a date or an instant, without a prefix.")
@@ -163,13 +173,32 @@ def _bound(value: Any, name: str) -> params.DateBound:
 
 def _participants(appointment: dict[str, Any]) -> dict[str, str]:
     """The actors of an Appointment by kind: {"Practitioner": "Practitioner/3", ...}."""
+    listed = appointment.get("participant") or []
+    if not isinstance(listed, list):
+        raise InvalidInput.for_field("appt-resource.participant", "Send the participants as a list.")
     found: dict[str, str] = {}
-    for participant in appointment.get("participant") or []:
-        reference = ((participant or {}).get("actor") or {}).get("reference") or ""
+    for participant in listed:
+        actor = participant.get("actor") if isinstance(participant, dict) else None
+        reference = actor.get("reference") if isinstance(actor, dict) else None
+        if not isinstance(reference, str):
+            raise InvalidInput.for_field(
+                "appt-resource.participant", "Each participant needs an actor with a reference."
+            )
         kind = reference.rsplit("/", 2)[-2] if reference.count("/") else ""
         if kind:
             found[kind] = reference
     return found
+
+
+def _extension(resource: dict[str, Any], url: str) -> Any:
+    """The value[x] of `resource`'s extension `url`, or None."""
+    listed = resource.get("extension") or []
+    if not isinstance(listed, list) or not all(isinstance(item, dict) for item in listed):
+        raise InvalidInput.for_field("appt-resource.extension", "Send extensions as a list of objects.")
+    for item in listed:
+        if item.get("url") == url:
+            return next((value for key, value in item.items() if key.startswith("value")), None)
+    return None
 
 
 class _Slot:
@@ -184,7 +213,9 @@ class _Slot:
         self.surgeon_reference = actors.get("Practitioner")
         self.location_reference = actors.get("Location")
         self.status = appointment.get("status")
-        self.id = str(appointment.get("id") or "")
+        if self.status is not None and not isinstance(self.status, str):
+            raise InvalidInput.for_field("appt-resource.status", "Give the status as a code.")
+        self.id = _text(appointment.get("id"), "appt-resource.id") or ""
 
     def slot_fields(self) -> dict[str, Any]:
         if not (self.surgeon_reference and self.location_reference):
@@ -204,21 +235,20 @@ class _Slot:
         concept = self.resource.get("appointmentType")
         if not concept:
             raise InvalidInput.for_field("appt-resource.appointmentType", "This field is required.")
-        appointment_type = appointment_type_named(_text(concept) or "", param="appt-resource.appointmentType")
-        tier_code = next(
-            (
-                ext.get("valueCode")
-                for ext in self.resource.get("extension") or []
-                if ext.get("url") == resources.TIER_EXTENSION
-            ),
-            None,
+        appointment_type = appointment_type_named(
+            _text(concept, "appt-resource.appointmentType") or "", param="appt-resource.appointmentType"
         )
+        tier_code = _text(_extension(self.resource, resources.TIER_EXTENSION), "appt-resource.extension")
         tier = (
             tier_named(tier_code, param="appt-resource.extension")
             or UrgencyTier.objects.order_by("rank").first()
         )
+        if not isinstance(self.resource.get("start"), str):
+            raise InvalidInput.for_field(
+                "appt-resource.start", "Give the start as an instant with an offset."
+            )
         try:
-            start = AwareDateTimeField().to_internal_value(str(self.resource.get("start") or ""))
+            start = AwareDateTimeField().to_internal_value(self.resource["start"])
         except serializers.ValidationError as error:
             raise InvalidInput.for_field(
                 "appt-resource.start", "Give the start as an instant with an offset."
@@ -230,6 +260,17 @@ class _Slot:
             "tier": tier,
             "start": start,
         }
+
+    def referral(self) -> Referral | None:
+        """The referral the extension names (ServiceRequest/<id>), or None."""
+        named = _text(_extension(self.resource, resources.REFERRAL_EXTENSION), "appt-resource.extension")
+        if named is None:
+            return None
+        pk = params.reference_id(named, kind="ServiceRequest", param="appt-resource.extension")
+        referral = Referral.objects.filter(pk=pk).first()
+        if referral is None:
+            raise InvalidInput.for_field("appt-resource.extension", "Unknown referral.")
+        return referral
 
     def patient(self, *, required: bool) -> Patient | None:
         if not self.patient_reference:
@@ -270,7 +311,10 @@ class HoldApi(FhirView):
     def post(self, request: Request) -> Response:
         wanted = _appt_resource(request)
         hold = services.hold_create(
-            **wanted.slot_fields(), patient=wanted.patient(required=False), held_by=request.user
+            **wanted.slot_fields(),
+            patient=wanted.patient(required=False),
+            referral=wanted.referral(),
+            held_by=request.user,
         )
         return _hold_output(request, hold)
 
@@ -292,18 +336,26 @@ class BookApi(FhirView):
         hold_id = None
         if wanted.id.startswith(resources.HOLD_PREFIX):
             number = wanted.id.removeprefix(resources.HOLD_PREFIX)
-            if not number.isdigit():
+            if not params.is_id(number):
                 raise InvalidInput.for_field("appt-resource.id", "Expected hold-<id>.")
             hold_id = int(number)
         fields = wanted.slot_fields()
         patient = wanted.patient(required=hold_id is None)
+        held = Hold.objects.filter(pk=hold_id).select_related("patient").first() if hold_id else None
         if patient is None:
-            held = Hold.objects.filter(pk=hold_id or 0).select_related("patient").first()
             patient = held.patient if held is not None else None
             if patient is None:
                 raise InvalidInput.for_field("appt-resource.participant", "Name the Patient.")
+        referral = wanted.referral()
+        if referral is None and (held is None or held.referral_id is None):
+            # As a scheduler booking from the queue: the visit answers the patient's open referral.
+            referral = referral_open_for_booking(
+                patient_id=patient.pk,
+                appointment_type_id=fields["appointment_type"].pk,
+                tier_id=fields["tier"].pk,
+            )
         appointment = services.appointment_book(
-            **fields, patient=patient, hold_id=hold_id, booked_by=request.user
+            **fields, patient=patient, hold_id=hold_id, referral=referral, booked_by=request.user
         )
         audit_record(request, action=AuditAction.CREATE, object_type="appointment", objects=[appointment])
         return Response(
@@ -312,12 +364,18 @@ class BookApi(FhirView):
         )
 
     def _cancel(self, request: Request, wanted: _Slot) -> Response:
-        if not wanted.id.isdigit():
+        if not params.is_id(wanted.id):
             raise InvalidInput.for_field("appt-resource.id", "Name the booked Appointment to cancel.")
         appointment = Appointment.objects.filter(pk=int(wanted.id)).first()
         if appointment is None:
             raise InvalidInput.for_field("appt-resource.id", "No such Appointment.")
-        reason = ((wanted.resource.get("cancelationReason") or {}).get("text") or "").strip()
+        concept = wanted.resource.get("cancelationReason") or {}
+        text = concept.get("text") if isinstance(concept, dict) else None
+        if not isinstance(concept, dict) or not isinstance(text, str | None):
+            raise InvalidInput.for_field(
+                "appt-resource.cancelationReason", "Give the reason as a CodeableConcept with a text."
+            )
+        reason = (text or "").strip()
         services.appointment_cancel(appointment=appointment, reason=reason or CANCELLED_REASON)
         audit_record(request, action=AuditAction.UPDATE, object_type="appointment", objects=[appointment])
         return Response(resources.appointment_resource(appointments_for_fhir().get(pk=appointment.pk)))

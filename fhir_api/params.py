@@ -26,10 +26,16 @@ def values(params: QueryDict, name: str) -> list[str]:
     return [part.strip() for raw in params.getlist(name) for part in raw.split(",") if part.strip()]
 
 
+def is_id(text: str) -> bool:
+    """Whether `text` can be a row's id: ASCII-or-Unicode decimal digits that int() reads, and
+    within a 64-bit integer (SQLite overflows past it; PostgreSQL refuses)."""
+    return text.isdecimal() and len(text) <= 18
+
+
 def reference_id(value: str, *, kind: str, param: str) -> int:
     """The numeric id in `123`, `Kind/123` or an absolute URL ending `/Kind/123`."""
     text = value.rsplit(f"{kind}/", 1)[-1] if f"{kind}/" in value else value
-    if not text.isdigit():
+    if not is_id(text):
         raise InvalidInput.for_field(param, f"Expected {kind}/<id> or <id>, got {value!r}.")
     return int(text)
 
@@ -38,7 +44,7 @@ def pair_reference(value: str, *, kind: str, param: str) -> tuple[int, int]:
     """(surgeon, location) from `Kind/<surgeon>-<location>` or `<surgeon>-<location>`."""
     text = value.rsplit(f"{kind}/", 1)[-1]
     surgeon, _, location = text.partition("-")
-    if not (surgeon.isdigit() and location.isdigit()):
+    if not (is_id(surgeon) and is_id(location)):
         raise InvalidInput.for_field(param, f"Expected {kind}/<surgeon>-<location>, got {value!r}.")
     return int(surgeon), int(location)
 
@@ -116,7 +122,7 @@ def count(params: QueryDict) -> int:
 def count_value(raw: str | None) -> int:
     """A page size from `_count` (default 50), capped at 500."""
     raw = str(DEFAULT_COUNT) if raw is None else raw
-    if not raw.isdigit():
+    if not is_id(raw):
         raise InvalidInput.for_field("_count", f"Expected a whole number, got {raw!r}.")
     return min(int(raw), MAX_COUNT)
 
@@ -128,7 +134,7 @@ def offset(params: QueryDict) -> int:
 def offset_value(raw: str | None) -> int:
     """Where a page starts, from `_offset` (default 0)."""
     raw = "0" if raw is None else raw
-    if not raw.isdigit():
+    if not is_id(raw):
         raise InvalidInput.for_field("_offset", f"Expected a whole number, got {raw!r}.")
     return int(raw)
 

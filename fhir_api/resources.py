@@ -21,6 +21,7 @@ APPOINTMENT_TYPE_SYSTEM = "urn:practice:appointment-type"
 RECORD_NUMBER_SYSTEM = "urn:practice:record-number"
 # Our extensions: the urgency tier of a slot search, a proposed or booked visit; a hold's expiry.
 TIER_EXTENSION = "urn:practice:fhir:StructureDefinition:urgency-tier"
+REFERRAL_EXTENSION = "urn:practice:fhir:StructureDefinition:referral"
 HOLD_EXPIRES_EXTENSION = "urn:practice:fhir:StructureDefinition:hold-expires"
 TIMEZONE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/timezone"
 HOLD_PREFIX = "hold-"

@@ -329,6 +329,15 @@ class AppointmentRescheduleApi(APIView):
             slug_field="code", queryset=AppointmentType.objects.all(), required=False
         )
         window_override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+        hold = serializers.IntegerField(
+            source="hold_id",
+            required=False,
+            allow_null=True,
+            default=None,
+            min_value=1,
+            help_text="The id of a hold on the new slot (POST /holds/): the visit moves into it and the "
+            "hold is used up. An expired or released hold is a 409 hold_expired.",
+        )
 
     @extend_schema(
         summary="Move a visit: a new appointment, and the old one cancelled with a link (or nothing changes)",

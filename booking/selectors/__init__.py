@@ -19,6 +19,7 @@ from booking.selectors.patients import (
 )
 from booking.selectors.referrals import (
     referral_days_left,
+    referral_open_for_booking,
     referrals_earliest_slots,
     referrals_open,
     referrals_with_details,
@@ -74,6 +75,7 @@ __all__ = [
     "patient_search",
     "patient_texts",
     "referral_days_left",
+    "referral_open_for_booking",
     "referrals_earliest_slots",
     "referrals_open",
     "referrals_with_details",

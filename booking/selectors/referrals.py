@@ -28,6 +28,20 @@ def referrals_open() -> QuerySet[Referral]:
     return referrals_with_details().filter(status__in=OPEN_REFERRAL_STATUSES).order_by("due_by", "id")
 
 
+def referral_open_for_booking(*, patient_id: int, appointment_type_id: int, tier_id: int) -> Referral | None:
+    """The referral a visit booked without naming one answers: the patient's only open referral
+    of that type, if it is of that tier. None when there is none, or several (which one the visit
+    answers is then a scheduler's call), or its tier differs (a re-triage first)."""
+    found = list(
+        Referral.objects.filter(
+            patient_id=patient_id, appointment_type_id=appointment_type_id, status__in=OPEN_REFERRAL_STATUSES
+        )[:2]
+    )
+    if len(found) != 1 or found[0].tier_id != tier_id:
+        return None
+    return found[0]
+
+
 def referral_days_left(referral: Referral, *, now: dt.datetime) -> int:
     """Whole local days until the referral's last day in its window: 0 on that day, negative once
     it has passed. Counted in the preferred clinic's zone, else the practice's."""

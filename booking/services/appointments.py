@@ -454,11 +454,14 @@ def appointment_reschedule(
     rescheduled_by: User | None = None,
     window_override_reason: str = "",
     now: dt.datetime | None = None,
+    hold_id: int | None = None,
 ) -> Appointment:
     """Move a visit: a new appointment linked to the old one, and the old one cancelled.
 
     Atomic: if the new slot is refused, nothing changed. The tier and reason carry over; the
-    tier's window still counts from the first booking of the chain.
+    tier's window still counts from the first booking of the chain. With `hold_id`, moves into
+    the held slot as appointment_book does: the hold must be unexpired and name the new slot, the
+    visit's tier (and patient, if it names one); it is used up.
     """
     now = now or timezone.now()
     nested = connection.in_atomic_block
@@ -481,12 +484,25 @@ def appointment_reschedule(
                     "rescheduled_from",
                 )
                 transition_check(old, "reschedule")
+                referral = Referral.objects.filter(appointment=old).order_by("-id").first()
+                if hold_id is not None:
+                    held = _hold_take(
+                        hold_id=hold_id,
+                        patient=old.patient,
+                        surgeon=surgeon or old.surgeon,
+                        location=location or old.location,
+                        appointment_type=appointment_type or old.appointment_type,
+                        tier=old.tier,
+                        start=start,
+                        now=now,
+                        referral=referral,
+                    )
+                    window_override_reason = window_override_reason or held.window_override_reason
                 # Free the old time first: a move by half an hour overlaps the visit it replaces.
                 old.status = AppointmentStatus.CANCELLED
                 old.cancelled_at = now
                 old.cancellation_reason = RESCHEDULED_REASON
                 old.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
-                referral = Referral.objects.filter(appointment=old).order_by("-id").first()
                 new = _book(
                     patient=old.patient,
                     surgeon=surgeon or old.surgeon,

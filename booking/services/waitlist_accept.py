@@ -13,6 +13,7 @@ from booking.models import (
     WaitlistOfferStatus,
     WaitlistStatus,
 )
+from booking.selectors.referrals import referral_open_for_booking
 from booking.services.appointments import appointment_book
 from booking.services.events import event_record
 from practice.errors import DomainError
@@ -24,6 +25,7 @@ def waitlist_offer_accept(*, offer: WaitlistOffer) -> Appointment | None:
 
     Siblings serialise on a row lock of the freed (cancelled) visit, and a partial unique index
     allows one accepted offer per slot, so two YESes can never both win. None: it was gone.
+    The visit is booked from the patient's one open referral of its type and tier, if any.
     """
     with transaction.atomic():
         freed = Appointment.objects.select_for_update().select_related("location").get(pk=offer.freed_id)
@@ -50,6 +52,13 @@ def waitlist_offer_accept(*, offer: WaitlistOffer) -> Appointment | None:
                         # The patient asked to be offered an earlier visit and said yes: past the
                         # tier's window or not, this is the earliest they can have. Recorded.
                         window_override_reason="Accepted a waitlist offer by SMS.",
+                        # Booked from the patient's open referral: it leaves the queue (so nobody
+                        # books them twice) and the access report counts the visit.
+                        referral=referral_open_for_booking(
+                            patient_id=offer.entry.patient_id,
+                            appointment_type_id=freed.appointment_type_id,
+                            tier_id=offer.entry.tier_id,
+                        ),
                     )
             except DomainError:
                 booked = None

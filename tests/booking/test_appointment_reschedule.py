@@ -201,3 +201,44 @@ def test_a_cancelled_visit_that_was_not_moved_is_refused_without_a_replacement(
     response = scheduler_client.post(f"/api/v1/appointments/{visit.id}/confirm/")
     assert response.status_code == 409
     assert "rescheduled_to" not in response.json()["error"]
+
+
+def test_a_scheduler_moves_a_visit_into_the_slot_they_hold_and_the_hold_is_used_up(
+    bookable: BookablePractice, scheduler_client: APIClient, visit: Appointment
+) -> None:
+    held = scheduler_client.post(
+        "/api/v1/holds/",
+        {
+            "surgeon": bookable.surgeon.id,
+            "location": bookable.location.id,
+            "appointment_type": bookable.visit.code,
+            "tier": "standard",
+            "start": bookable.at(10).isoformat(),
+            "patient": bookable.patient.id,
+        },
+    ).json()
+    response = move(scheduler_client, visit, bookable.at(10), hold=held["id"])
+    assert response.status_code == 201, response.json()
+    assert Appointment.objects.get(pk=response.json()["id"]).start == bookable.at(10)
+    assert scheduler_client.get(f"/api/v1/holds/{held['id']}/").status_code == 404
+
+
+def test_a_move_with_a_hold_for_another_time_is_refused_and_the_visit_stays(
+    bookable: BookablePractice, scheduler_client: APIClient, visit: Appointment
+) -> None:
+    held = scheduler_client.post(
+        "/api/v1/holds/",
+        {
+            "surgeon": bookable.surgeon.id,
+            "location": bookable.location.id,
+            "appointment_type": bookable.visit.code,
+            "tier": "standard",
+            "start": bookable.at(11).isoformat(),
+        },
+    ).json()
+    response = move(scheduler_client, visit, bookable.at(10), hold=held["id"])
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["fields"]["start"]
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.BOOKED
+    assert scheduler_client.get(f"/api/v1/holds/{held['id']}/").status_code == 200

@@ -9,9 +9,13 @@ from typing import Any
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from booking.models import Appointment, AppointmentStatus, Hold
+from booking.models import Appointment, AppointmentStatus, Hold, Referral, ReferralStatus
+from booking.services import referral_create
+from fhir_api.resources import REFERRAL_EXTENSION
 from tests.factories import BlockFactory, BookablePractice, tier
 from tests.fhir_api.conftest import FHIR, valid
 
@@ -286,3 +290,163 @@ def test_an_appt_resource_missing_its_practitioner_is_a_400(
     offer = {**offer, "participant": offer["participant"][1:]}
     body = post(scheduler_client, "hold", parameters(**{"appt-resource": offer}), 400)
     assert body["issue"][0]["expression"] == ["appt-resource.participant"]
+
+
+def _appointment(**fields: Any) -> dict[str, Any]:
+    return {"resourceType": "Appointment", **fields}
+
+
+MALFORMED = [
+    ("book", {"resourceType": "Parameters", "parameter": 5}, "parameter"),
+    ("book", parameters(**{"appt-resource": _appointment(participant="x")}), "appt-resource.participant"),
+    (
+        "hold",
+        parameters(**{"appt-resource": _appointment(participant=[{"actor": "x"}])}),
+        "appt-resource.participant",
+    ),
+    ("hold", parameters(**{"appt-resource": _appointment(participant=["x"])}), "appt-resource.participant"),
+    (
+        "find",
+        {
+            "resourceType": "Parameters",
+            "parameter": [
+                {"name": "start", "valueString": "2027-03-08"},
+                {"name": "end", "valueString": "2027-03-08"},
+                {"name": "appointmentType", "valueCodeableConcept": {"coding": ["x"]}},
+            ],
+        },
+        "appointmentType",
+    ),
+    (
+        "find",
+        parameters(start="2027-03-08", end="2027-03-08", appointmentType="new\x00visit"),
+        "parameter[2].valueString",
+    ),
+]
+
+
+@pytest.mark.parametrize(("operation", "body", "element"), MALFORMED)
+def test_a_malformed_parameters_body_is_a_400_naming_the_element(
+    operation: str, body: dict[str, Any], element: str, scheduler_client: APIClient
+) -> None:
+    refused = post(scheduler_client, operation, body, 400)
+    assert refused["issue"][0]["expression"] == [element]
+
+
+def test_a_cancelation_reason_that_is_not_a_concept_is_a_400_and_the_visit_stays_booked(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    offer = with_patient(proposed(scheduler_client, bookable, bookable.at(9)), bookable)
+    booked = post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 201)
+    cancel = {**booked, "status": "cancelled", "cancelationReason": "nope"}
+    refused = post(scheduler_client, "book", parameters(**{"appt-resource": cancel}), 400)
+    assert refused["issue"][0]["expression"] == ["appt-resource.cancelationReason"]
+    assert Appointment.objects.get().status == AppointmentStatus.BOOKED
+
+
+def test_an_extension_that_is_not_an_object_is_a_400_naming_the_extension(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    offer = {**proposed(scheduler_client, bookable, bookable.at(9)), "extension": ["urgent"]}
+    refused = post(scheduler_client, "hold", parameters(**{"appt-resource": offer}), 400)
+    assert refused["issue"][0]["expression"] == ["appt-resource.extension"]
+    assert not Hold.objects.exists()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+_FIELD = st.sampled_from(
+    ["participant", "extension", "appointmentType", "start", "status", "id", "cancelationReason", "actor"]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    operation=st.sampled_from(["find", "hold", "book"]),
+    name=st.sampled_from(["appt-resource", "start", "end", "appointmentType", "tier", "_count", "parameter"]),
+    value=_JSON,
+    field=_FIELD,
+    nested=_JSON,
+)
+def test_no_json_shape_makes_an_operation_fail_with_a_server_error(
+    operation: str,
+    name: str,
+    value: Any,
+    field: str,
+    nested: Any,
+    bookable: BookablePractice,
+    scheduler_client: APIClient,
+) -> None:
+    actors = [
+        {"actor": {"reference": f"Practitioner/{bookable.surgeon.id}"}},
+        {"actor": {"reference": f"Location/{bookable.location.id}"}},
+        {"actor": {"reference": f"Patient/{bookable.patient.id}"}},
+    ]
+    offer = _appointment(
+        participant=actors, appointmentType={"coding": [{"code": bookable.visit.code}]}, start="2027-03-08"
+    )
+    shapes = [
+        {"resourceType": "Parameters", "parameter": value},
+        {"resourceType": "Parameters", "parameter": [{"name": name, "valueString": value}]},
+        {"resourceType": "Parameters", "parameter": [{"name": name, "valueCodeableConcept": value}]},
+        parameters(**{"appt-resource": {**offer, field: nested}}),
+        parameters(**{"appt-resource": {**offer, "participant": [*actors[:2], {"actor": value}]}}),
+        parameters(**{"appt-resource": {**offer, "status": "cancelled", "id": "1", field: nested}}),
+    ]
+    for body in shapes:
+        response = scheduler_client.post(
+            f"{FHIR}/Appointment/${operation}", json.dumps(body), content_type="application/fhir+json"
+        )
+        assert response.status_code < 500, (body, response.content)
+
+
+def _referral(practice: BookablePractice, received_at: dt.datetime | None = None) -> Referral:
+    return referral_create(
+        patient=practice.patient,
+        tier=tier("standard"),
+        appointment_type=practice.visit,
+        received_at=received_at,
+    )
+
+
+def test_booking_a_patient_with_one_open_referral_takes_it_out_of_the_queue(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    referral = _referral(bookable)
+    offer = with_patient(proposed(scheduler_client, bookable, bookable.at(9)), bookable)
+    booked = post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 201)
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SCHEDULED
+    assert str(referral.appointment_id) == booked["id"]
+
+
+def test_a_referral_named_by_extension_is_booked_from_and_its_due_date_is_the_window(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    first = _referral(bookable)
+    named = _referral(bookable, received_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    offer = with_patient(proposed(scheduler_client, bookable, bookable.at(9)), bookable)
+    offer["extension"] = [
+        *offer["extension"],
+        {"url": REFERRAL_EXTENSION, "valueReference": {"reference": f"ServiceRequest/{named.id}"}},
+    ]
+    late = post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 409)
+    assert late["issue"][0]["details"]["coding"][0]["code"] == "outside_tier_window"
+    offer["extension"][-1]["valueReference"]["reference"] = f"ServiceRequest/{first.id}"
+    post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 201)
+    first.refresh_from_db()
+    named.refresh_from_db()
+    assert (first.status, named.status) == (ReferralStatus.SCHEDULED, ReferralStatus.NEW)
+
+
+def test_an_unknown_referral_is_a_400_naming_the_extension(
+    bookable: BookablePractice, scheduler_client: APIClient
+) -> None:
+    offer = with_patient(proposed(scheduler_client, bookable, bookable.at(9)), bookable)
+    offer["extension"] = [{"url": REFERRAL_EXTENSION, "valueReference": {"reference": "ServiceRequest/999"}}]
+    refused = post(scheduler_client, "book", parameters(**{"appt-resource": offer}), 400)
+    assert refused["issue"][0]["expression"] == ["appt-resource.extension"]
+    assert not Appointment.objects.exists()

@@ -365,6 +365,36 @@ def test_a_patient_reads_and_is_found_by_record_number(
     assert ids(get(scheduler_client, "Patient", identifier="urn:other|MRN-4411")) == []
 
 
+@pytest.mark.parametrize(
+    ("path", "name"), [("Patient", "identifier"), ("Location", "name"), ("Slot", "start")]
+)
+def test_a_nul_byte_in_a_search_parameter_is_a_400_naming_it(
+    path: str, name: str, scheduler_client: APIClient
+) -> None:
+    response = scheduler_client.get(f"{FHIR}/{path}", {name: "MRN\x00"})
+    assert response.status_code == 400, response.content
+    assert response.json()["issue"][0]["expression"] == [name]
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "name"),
+    [
+        ("Appointment", {"patient": "Patient/\u00b2"}, "patient"),
+        ("Patient", {"_count": "\u00b2"}, "_count"),
+        ("Appointment", {"practitioner": "99999999999999999999999"}, "practitioner"),
+        ("Patient/99999999999999999999999", {}, None),
+        ("Slot/1-1-1-99999999999999", {}, None),
+    ],
+)
+def test_digits_python_reads_but_int_refuses_are_a_400_not_a_500(
+    path: str, query: dict[str, str], name: str | None, scheduler_client: APIClient
+) -> None:
+    response = scheduler_client.get(f"{FHIR}/{path}", query)
+    assert response.status_code < 500, response.content
+    if name is not None:
+        assert response.json()["issue"][0]["expression"] == [name]
+
+
 def test_reading_patients_and_visits_is_audited(
     bookable: BookablePractice, scheduler_client: APIClient, scheduler: User
 ) -> None:

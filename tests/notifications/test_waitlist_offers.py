@@ -16,6 +16,7 @@ from booking.models import (
     Appointment,
     AppointmentStatus,
     Patient,
+    ReferralStatus,
     VisitEvent,
     VisitEventKind,
     WaitlistEntry,
@@ -228,3 +229,40 @@ def test_offering_a_freed_slot_to_three_patients_takes_a_fixed_number_of_queries
     assert Message.objects.filter(kind=MessageKind.WAITLIST_OFFER).count() == 3
     statuses = [WaitlistEntry.objects.get(pk=entry.pk).status for entry in entries]
     assert statuses == [WaitlistStatus.OFFERED] * 3 + [WaitlistStatus.WAITING]
+
+
+def test_a_yes_books_from_the_patients_open_referral_even_past_its_due_date(
+    anonymous_client: APIClient, django_capture_on_commit_callbacks: Any
+) -> None:
+    _, _, appointment = _cancelled_slot()
+    entry = _wait(PatientFactory())
+    referral = booking_services.referral_create(
+        patient=entry.patient,
+        tier=entry.tier,
+        appointment_type=entry.appointment_type,
+        received_at=dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.UTC),
+    )
+    assert referral.due_by < VISIT
+    appointment_cancel(appointment=appointment, reason="Feeling better")
+    with django_capture_on_commit_callbacks(execute=True):
+        text_from(anonymous_client, entry.patient, "YES")
+    booked = Appointment.objects.get(patient=entry.patient)
+    referral.refresh_from_db()
+    assert (referral.status, referral.appointment) == (ReferralStatus.SCHEDULED, booked)
+    assert booked.window_override_reason
+
+
+def test_a_yes_leaves_a_referral_of_another_type_in_the_queue(
+    anonymous_client: APIClient, django_capture_on_commit_callbacks: Any
+) -> None:
+    _, _, appointment = _cancelled_slot()
+    entry = _wait(PatientFactory())
+    other = booking_services.referral_create(
+        patient=entry.patient, tier=entry.tier, appointment_type=AppointmentTypeFactory(code="imaging")
+    )
+    appointment_cancel(appointment=appointment, reason="Feeling better")
+    with django_capture_on_commit_callbacks(execute=True):
+        text_from(anonymous_client, entry.patient, "YES")
+    assert Appointment.objects.filter(patient=entry.patient).exists()
+    other.refresh_from_db()
+    assert other.status == ReferralStatus.NEW
