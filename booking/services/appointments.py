@@ -227,6 +227,37 @@ def _window_anchor(appointment: Appointment | None, now: dt.datetime) -> dt.date
     return anchor
 
 
+def slot_free_check(
+    *,
+    surgeon: Surgeon,
+    location: Location,
+    appointment_type: AppointmentType,
+    tier: UrgencyTier,
+    start: dt.datetime,
+    now: dt.datetime,
+) -> None:
+    """Refuse (409, saying why, with the next free slots) a start slot search would not offer,
+    held slots included. Call inside the writing transaction, holding the surgeon's lock."""
+    refusal = slot_refusal(
+        appointment_type=appointment_type,
+        tier=tier,
+        surgeon_id=surgeon.pk,
+        location_id=location.pk,
+        start=start,
+        now=now,
+    )
+    if refusal is not None:
+        raise _slot_unavailable(
+            surgeon=surgeon,
+            location=location,
+            appointment_type=appointment_type,
+            tier=tier,
+            start=start,
+            now=now,
+            refusal=refusal,
+        )
+
+
 def bookable_check(
     *, surgeon: Surgeon, location: Location, appointment_type: AppointmentType, start: dt.datetime
 ) -> None:
@@ -304,24 +335,9 @@ def _book(
     end = start + dt.timedelta(minutes=appointment_type.duration_minutes)
     busy_until = end + dt.timedelta(minutes=appointment_type.buffer_minutes)
 
-    refusal = slot_refusal(
-        appointment_type=appointment_type,
-        tier=tier,
-        surgeon_id=surgeon.pk,
-        location_id=location.pk,
-        start=start,
-        now=now,
+    slot_free_check(
+        surgeon=surgeon, location=location, appointment_type=appointment_type, tier=tier, start=start, now=now
     )
-    if refusal is not None:
-        raise _slot_unavailable(
-            surgeon=surgeon,
-            location=location,
-            appointment_type=appointment_type,
-            tier=tier,
-            start=start,
-            now=now,
-            refusal=refusal,
-        )
 
     within_window = window_check(
         tier=tier,

@@ -19,13 +19,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booking.models import Hold, Patient, Referral
-from booking.selectors import slot_refusal
 from booking.services.appointments import (
     User,
     _slot_unavailable,
     _user_or_none,
     bookable_check,
     patient_free_check,
+    slot_free_check,
     window_check,
 )
 from booking.services.deadlocks import surgeon_serialised
@@ -63,24 +63,14 @@ def hold_create(
         with transaction.atomic():
             surgeon_serialised(surgeon_id=surgeon.pk)
             Hold.objects.filter(surgeon=surgeon, expires_at__lte=now).delete()
-            refusal = slot_refusal(
+            slot_free_check(
+                surgeon=surgeon,
+                location=location,
                 appointment_type=appointment_type,
                 tier=tier,
-                surgeon_id=surgeon.pk,
-                location_id=location.pk,
                 start=start,
                 now=now,
             )
-            if refusal is not None:
-                raise _slot_unavailable(
-                    surgeon=surgeon,
-                    location=location,
-                    appointment_type=appointment_type,
-                    tier=tier,
-                    start=start,
-                    now=now,
-                    refusal=refusal,
-                )
             locked_referral = None
             if referral is not None:
                 patient = patient or referral.patient

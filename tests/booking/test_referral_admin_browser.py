@@ -11,8 +11,9 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from booking.services import referral_create
+from tests.browser import SCREENSHOTS
 from tests.factories import AppointmentTypeFactory, LocationFactory, PatientFactory, tier
-from tests.locations.test_admin_browser import SCREENSHOTS, WIDTH, _log_in, browser  # noqa: F401 - the fixture
+from tests.locations.test_admin_browser import WIDTH, _log_in, browser  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -7,45 +7,27 @@ in the temporary folder, for a person to look at.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
 from practice.models import UrgencyTier
+from tests.browser import SCREENSHOTS, chromium
 from tests.factories import AdministratorFactory, BlockFactory, LocationFactory, SurgeonFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WIDTH = 1280
-SCREENSHOTS = Path(tempfile.gettempdir()) / "practice-screenshots"
 
 
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
-    if not CHROMEDRIVER.exists():
-        pytest.fail("No /usr/bin/chromedriver: `make test` installs chromium and chromium-driver.")
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        f"--window-size={WIDTH},1000",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
+    with chromium(width=WIDTH, height=1000) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _log_in(browser: webdriver.Chrome, base_url: str) -> None:

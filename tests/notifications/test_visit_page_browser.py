@@ -8,17 +8,14 @@ in the temporary folder, for a person to look at.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import zoneinfo
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import TestCase
 from django.utils import timezone
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
@@ -27,34 +24,19 @@ from booking.models import Appointment, AppointmentStatus
 from booking.selectors import slot_is_free
 from booking.services import appointment_book
 from notifications.visit_links import visit_link_token
+from tests.browser import SCREENSHOTS, chromium
 from tests.factories import AppointmentTypeFactory, PatientFactory, tier
 from tests.notifications.conftest import clinic
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PHONE = (390, 844)  # a common phone's CSS pixels
-SCREENSHOTS = Path(tempfile.gettempdir()) / "practice-screenshots"
 
 
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
-    if not CHROMEDRIVER.exists():
-        pytest.fail("No /usr/bin/chromedriver: `make test` installs chromium and chromium-driver.")
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        f"--window-size={PHONE[0]},{PHONE[1]}",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
+    with chromium(width=PHONE[0], height=PHONE[1]) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _shoot(browser: Any, name: str) -> None:
