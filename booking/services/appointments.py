@@ -501,13 +501,17 @@ def appointment_reschedule(
                 )
                 transition_check(old, "reschedule")
                 referral = Referral.objects.filter(appointment=old).order_by("-id").first()
+                # What the new visit keeps of the old one unless the move changes it.
+                surgeon = surgeon or old.surgeon
+                location = location or old.location
+                appointment_type = appointment_type or old.appointment_type
                 if hold_id is not None:
                     held = _hold_take(
                         hold_id=hold_id,
                         patient=old.patient,
-                        surgeon=surgeon or old.surgeon,
-                        location=location or old.location,
-                        appointment_type=appointment_type or old.appointment_type,
+                        surgeon=surgeon,
+                        location=location,
+                        appointment_type=appointment_type,
                         tier=old.tier,
                         start=start,
                         now=now,
@@ -521,9 +525,9 @@ def appointment_reschedule(
                 old.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
                 new = _book(
                     patient=old.patient,
-                    surgeon=surgeon or old.surgeon,
-                    location=location or old.location,
-                    appointment_type=appointment_type or old.appointment_type,
+                    surgeon=surgeon,
+                    location=location,
+                    appointment_type=appointment_type,
                     tier=old.tier,
                     start=start,
                     booked_by=rescheduled_by,
